@@ -1,0 +1,59 @@
+"""Settings and paths: defaults, then ``KMSEARCH_*`` environment variables, then explicit overrides."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable; read from the environment only when ``from_env`` is called."""
+
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    db_path: Path = PROJECT_ROOT / "instance" / "kmsearch.db"
+    index_dir: Path = PROJECT_ROOT / "indexes"
+    taxonomy_path: Path | None = None
+    default_evaluation: str = "private-sector-2021"
+    rrf_k: int = 60
+    embed_threads: int = 0  # 0: one per core, at most 4
+    embed_batch_size: int = 32
+    max_query_length: int = 1000
+    max_per_page: int = 100
+
+    @property
+    def taxonomy_file(self) -> Path:
+        return self.taxonomy_path or self.corpus_dir / "taxonomy.yaml"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, replaced by ``KMSEARCH_<FIELD>`` variables, replaced by non-None overrides."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(f"KMSEARCH_{f.name.upper()}")
+            if f.name == "db_path" and raw is None:
+                raw = environ.get("KMSEARCH_DB")
+            if raw is not None and raw != "":
+                values[f.name] = _convert(f.name, raw)
+        values.update({k: _convert(k, v) for k, v in overrides.items() if v is not None})
+        return replace(cls(), **values)
+
+
+_PATHS = {"corpus_dir", "db_path", "index_dir", "taxonomy_path"}
+_INTS = {"rrf_k", "embed_threads", "embed_batch_size", "max_query_length", "max_per_page"}
+
+
+def _convert(name: str, value: Any) -> Any:
+    if name in _PATHS:
+        return Path(value).expanduser()
+    if name in _INTS:
+        try:
+            return int(value)
+        except ValueError as exc:
+            raise ValueError(f"KMSEARCH_{name.upper()} must be a whole number, not {value!r}") from exc
+    return value

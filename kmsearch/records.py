@@ -1,0 +1,118 @@
+"""Plain records that flow from corpus files and forms into the store and the indexes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from typing import Any
+
+LESSON_KINDS = ("good-practice", "lesson", "pitfall")
+STATUSES = ("proposed", "active", "completed", "discontinued")
+VISIBILITIES = ("public", "internal", "restricted")
+RISK_LEVELS = ("low", "medium", "high")
+RESPONSES = ("accepted", "partially-accepted", "rejected")
+IMPLEMENTATION_STATUSES = ("not-started", "in-progress", "implemented")
+
+
+@dataclass
+class Partner:
+    name: str
+    type: str
+
+
+@dataclass
+class Lesson:
+    """One good practice, lesson or pitfall; its id is ``<case id>--<position>``."""
+
+    case_id: str
+    position: int
+    kind: str
+    text: str
+
+    @property
+    def id(self) -> str:
+        return lesson_id(self.case_id, self.position)
+
+
+def lesson_id(case_id: str, position: int) -> str:
+    return f"{case_id}--{position}"
+
+
+@dataclass
+class CaseNote:
+    """One partnership told as a short story, with every front-matter field normalised to codes."""
+
+    id: str
+    title: str
+    division: str
+    partners: list[Partner] = field(default_factory=list)
+    partnership_types: list[str] = field(default_factory=list)
+    nexus_areas: list[str] = field(default_factory=list)
+    sdgs: list[int] = field(default_factory=list)
+    recommendations: list[str] = field(default_factory=list)  # "evaluation-id/N"
+    start_year: int | None = None
+    end_year: int | None = None
+    status: str = "active"
+    good_practice: bool = False
+    visibility: str = "internal"
+    risk_level: str = "low"
+    summary: str = ""
+    lessons: list[Lesson] = field(default_factory=list)
+    body: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CaseNote:
+        data = dict(data)
+        data["partners"] = [Partner(**p) for p in data.get("partners", [])]
+        data["lessons"] = [Lesson(**lesson) for lesson in data.get("lessons", [])]
+        return cls(**data)
+
+    def content_hash(self) -> str:
+        """A stable hash of every field, so unchanged notes are recognised on re-ingest."""
+        canonical = json.dumps(self.to_dict(), sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    @property
+    def years(self) -> list[int]:
+        """Every year the partnership ran, for year filters; ongoing notes run to their start."""
+        if self.start_year is None:
+            return []
+        end = self.end_year if self.end_year is not None else self.start_year
+        return list(range(self.start_year, max(end, self.start_year) + 1))
+
+
+@dataclass
+class Recommendation:
+    evaluation_id: str
+    number: int
+    text: str
+    response: str  # one of RESPONSES
+    response_text: str = ""
+    actions: str = ""
+    responsibility: str = ""
+    timeline: date | None = None
+    status: str = "not-started"  # one of IMPLEMENTATION_STATUSES
+
+    @property
+    def id(self) -> str:
+        return recommendation_id(self.evaluation_id, self.number)
+
+
+def recommendation_id(evaluation_id: str, number: int) -> str:
+    return f"{evaluation_id}/{number}"
+
+
+@dataclass
+class Evaluation:
+    id: str
+    title: str
+    period: str
+    date: date | None
+    recommendations: list[Recommendation] = field(default_factory=list)
+    default: bool = False
