@@ -1,0 +1,105 @@
+"""The in-memory table of indexed documents: filter and visibility masks, and facet counts.
+
+Both search arms take their allowed set from here, so a hidden document is excluded before
+ranking in each of them and is never counted in a facet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+from scipy import sparse
+
+from .access import Viewer
+from .documents import IndexDoc
+from .filters import FACETS, YEAR_RANGE, Filters
+
+FACET_NAMES = (*FACETS, "year", "good_practice")
+
+
+class Catalog:
+    """Documents by row, with one sparse row x (facet, value) incidence matrix for fast counts."""
+
+    def __init__(self, docs: Iterable[IndexDoc] = ()):
+        self.docs: list[IndexDoc] = list(docs)
+        self.rows: dict[str, int] = {doc.key: row for row, doc in enumerate(self.docs)}
+        self.columns: dict[tuple[str, object], int] = {}
+        row_ids: list[int] = []
+        col_ids: list[int] = []
+        for row, doc in enumerate(self.docs):
+            for column in self._columns_of(doc):
+                row_ids.append(row)
+                col_ids.append(self.columns.setdefault(column, len(self.columns)))
+        shape = (len(self.docs), max(len(self.columns), 1))
+        data = np.ones(len(row_ids), dtype=np.int32)
+        self.matrix = sparse.csr_matrix((data, (row_ids, col_ids)), shape=shape)
+        self._by_column = self.matrix.tocsc()
+        self.start_years = np.array([d.start_year or 0 for d in self.docs], dtype=np.int32)
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    @staticmethod
+    def _columns_of(doc: IndexDoc) -> Iterable[tuple[str, object]]:
+        for name, (attribute, _) in FACETS.items():
+            value = getattr(doc, attribute)
+            for item in value if isinstance(value, list) else [value]:
+                if item != "":
+                    yield name, item
+        for year in doc.years:
+            yield "year", year
+        if doc.good_practice:
+            yield "good_practice", True
+        yield "visibility", doc.visibility
+        if doc.visibility == "restricted":
+            yield "restricted_division", doc.division
+        yield "state", doc.state
+
+    def _any(self, columns: Iterable[tuple[str, object]]) -> np.ndarray:
+        """Rows that have at least one of the columns."""
+        ids = [self.columns[c] for c in columns if c in self.columns]
+        if not ids:
+            return np.zeros(len(self.docs), dtype=bool)
+        return np.asarray(self._by_column[:, ids].sum(axis=1)).ravel() > 0
+
+    def visible(self, viewer: Viewer, states: tuple[str, ...] = ("published",)) -> np.ndarray:
+        """Rows the viewer may see: the vectorised form of ``access.can_see``."""
+        mask = self._any([("visibility", "public")])
+        if viewer.signed_in:
+            mask |= self._any([("visibility", "internal")])
+            if viewer.sees_all_restricted:
+                mask |= self._any([("visibility", "restricted")])
+            elif "contributor" in viewer.roles:
+                mask |= self._any(("restricted_division", d) for d in viewer.divisions)
+        return mask & self._any(("state", s) for s in states)
+
+    def mask(self, filters: Filters, viewer: Viewer) -> np.ndarray:
+        """Rows that pass every filter and that the viewer may see."""
+        mask = self.visible(viewer)
+        for name in FACETS:
+            wanted = getattr(filters, name)
+            if wanted:
+                mask &= self._any((name, value) for value in wanted)
+        if filters.good_practice:
+            mask &= self._any([("good_practice", True)])
+        if filters.year_from is not None or filters.year_to is not None:
+            low = filters.year_from if filters.year_from is not None else YEAR_RANGE[0]
+            high = filters.year_to if filters.year_to is not None else YEAR_RANGE[1]
+            mask &= self._any(("year", y) for y in range(low, high + 1))
+        return mask
+
+    def rows_of(self, keys: Iterable[str]) -> np.ndarray:
+        rows = self.rows
+        return np.fromiter((rows[k] for k in keys if k in rows), dtype=np.int64)
+
+    def facet_counts(self, rows: np.ndarray) -> dict[str, dict[object, int]]:
+        """For each facet, how many of the given rows carry each value (zero counts left out)."""
+        weights = np.zeros(len(self.docs), dtype=np.int32)
+        weights[rows] = 1
+        totals = self.matrix.T @ weights if len(self.docs) else np.zeros(0)
+        counts: dict[str, dict[object, int]] = {name: {} for name in FACET_NAMES}
+        for (name, value), column in self.columns.items():
+            if name in counts and totals[column]:
+                counts[name][value] = int(totals[column])
+        return counts
