@@ -1,0 +1,114 @@
+"""Load the corpus folder into the store: evaluations first, then every case note file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .corpus import read_corpus
+from .errors import Conflict, Problem, ValidationError
+from .records import CaseNote, Evaluation
+from .responses import load_evaluations
+from .store import Store
+from .taxonomy import Taxonomy
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did, note by note, and every problem that kept a file out."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    missing_from_corpus: list[str] = field(default_factory=list)  # reported, never deleted
+    evaluations: dict[str, str] = field(default_factory=dict)  # id -> created/updated/unchanged
+    files: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def ingest(
+    store: Store,
+    corpus_dir: Path,
+    taxonomy: Taxonomy,
+    *,
+    default_evaluation: str,
+    author: str = "corpus",
+    progress: Callable[[str], None] | None = None,
+) -> IngestReport:
+    """Bring the store up to date with the corpus; running it twice changes nothing.
+
+    Bad files are reported and skipped while the good ones load. Unchanged notes are
+    recognised by content hash in one query and never touched. A changed note keeps its
+    workflow state, so a note archived on the web stays archived.
+    """
+    corpus_dir = Path(corpus_dir)
+    report = IngestReport()
+    for evaluation in _evaluations(corpus_dir / "evaluations", report):
+        try:
+            report.evaluations[evaluation.id] = store.save_evaluation(evaluation)
+        except Conflict as error:
+            where = str(corpus_dir / "evaluations" / f"{evaluation.id}.yaml")
+            report.problems.append(Problem(where, "recommendations", str(error)))
+    corpus = read_corpus(
+        corpus_dir,
+        taxonomy=taxonomy,
+        default_evaluation=default_evaluation,
+        known_recommendations=store.recommendation_ids(),
+    )
+    report.files = corpus.files
+    report.problems.extend(corpus.problems)
+    hashes = store.case_hashes(states=None)
+    for path, note in corpus.notes:
+        if hashes.get(note.id) == note.content_hash():
+            report.unchanged.append(note.id)
+        else:
+            _save(store, path, note, author, report, exists=note.id in hashes)
+        if progress:
+            progress(note.id)
+    broken = list(dict.fromkeys(Path(p.source).stem for p in corpus.problems
+                                if p.source.endswith(".md")))
+    if progress:
+        for name in broken:
+            progress(name)
+    present = {note.id for _, note in corpus.notes} | set(broken)
+    kept = ("draft", "submitted", "published")
+    report.missing_from_corpus = [
+        case_id for case_id in store.case_ids(origin="corpus", states=kept)
+        if case_id not in present
+    ]
+    return report
+
+
+def _evaluations(directory: Path, report: IngestReport) -> list[Evaluation]:
+    try:
+        return load_evaluations(directory)
+    except ValidationError as error:
+        report.problems.extend(error.problems)
+        return []
+
+
+def _save(
+    store: Store, path: Path, note: CaseNote, author: str, report: IngestReport, *, exists: bool
+) -> None:
+    """Save one new or changed note; an existing note keeps its workflow state."""
+    current = store.get_case(note.id) if exists else None
+    try:
+        result = store.save_case(
+            note,
+            author=author,
+            comment=f"ingested from {path.name}",
+            state=current.state if current else "published",
+            origin="corpus",
+            expected_revision=current.revision if current else 0,
+        )
+    except ValidationError as error:
+        report.problems.extend(replace(problem, source=str(path)) for problem in error.problems)
+    except Conflict as error:
+        report.problems.append(Problem(str(path), "", str(error)))
+    else:
+        getattr(report, result.action).append(note.id)
