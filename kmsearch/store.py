@@ -134,11 +134,11 @@ class Store:
         db.conn.execute("BEGIN IMMEDIATE")
         try:
             yield db
+            db.conn.execute("COMMIT")
         except BaseException:
             if db.conn.in_transaction:
                 db.conn.execute("ROLLBACK")
             raise
-        db.conn.execute("COMMIT")
 
     # Case notes and their revisions
 
