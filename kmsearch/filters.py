@@ -126,7 +126,8 @@ def parse_filters(params: Mapping[str, Any], taxonomy: Taxonomy, source: str = "
     flag = _as_list(params, "good_practice")
     if flag:
         if flag[-1].lower() not in {"1", "true", "yes", "on", "0", "false", "no", "off", ""}:
-            problems.append(Problem(source, "good_practice", f"expected 1 or 0, found {flag[-1]!r}"))
+            message = f"expected 1 or 0, found {flag[-1]!r}"
+            problems.append(Problem(source, "good_practice", message))
         values["good_practice"] = flag[-1].lower() in {"1", "true", "yes", "on"}
     if problems:
         raise ValidationError(problems)
@@ -161,3 +162,5 @@ def _resolve(value: str, vocabulary: str | tuple[str, ...], taxonomy: Taxonomy) 
 def _accepted(vocabulary: str | tuple[str, ...], taxonomy: Taxonomy) -> str:
     codes = vocabulary if isinstance(vocabulary, tuple) else taxonomy.vocabulary(vocabulary).codes()
     return ", ".join(codes)
+
+NO_FILTERS = Filters()

@@ -112,3 +112,8 @@ def _save(
         report.problems.append(Problem(str(path), "", str(error)))
     else:
         getattr(report, result.action).append(note.id)
+
+
+def known_recommendations(evaluations_dir: Path) -> set[str]:
+    """The recommendation ids that the evaluations in a corpus folder define."""
+    return {rec.id for ev in load_evaluations(evaluations_dir) for rec in ev.recommendations}
