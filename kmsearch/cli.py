@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
 import click
@@ -25,7 +26,7 @@ class Context:
     def __init__(self, settings: Settings):
         self.settings = settings
 
-    @property
+    @cached_property
     def library(self) -> Library:
         return Library(self.settings)
 

@@ -85,6 +85,9 @@ def ingest(
 
 
 def _evaluations(directory: Path, report: IngestReport) -> list[Evaluation]:
+    """The evaluations a corpus folder ships; a folder of case files alone has none."""
+    if not directory.is_dir():
+        return []
     try:
         return load_evaluations(directory)
     except ValidationError as error:
