@@ -19,8 +19,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed
+$(VENV)/.installed-dev: $(VENV)/.installed package.json
 	$(BIN)/pip install --quiet -e ".[dev]"
+	if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --loglevel=error; fi
 	touch $@
 
 install: $(VENV)/.installed
@@ -31,8 +32,9 @@ build: install
 	$(KMSEARCH) init
 	$(KMSEARCH) ingest
 
+# The local demo answers as a signed-in staff member (internal notes show) unless told otherwise.
 run: build
-	$(KMSEARCH) serve --host $(HOST) --port $(PORT)
+	KMSEARCH_DEFAULT_VIEWER=$${KMSEARCH_DEFAULT_VIEWER:-staff} $(KMSEARCH) serve --host $(HOST) --port $(PORT)
 
 test: install-dev
 	$(BIN)/python -m pytest
@@ -47,4 +49,5 @@ bench: install
 	$(BIN)/python benchmarks/search_bench.py --notes 1000 --notes 10000
 
 clean:
-	rm -rf $(VENV) instance indexes/*.idx build *.egg-info
+	rm -rf $(VENV) instance build *.egg-info node_modules screenshots
+	find indexes -mindepth 1 ! -name README.md -exec rm -rf {} +
