@@ -1,0 +1,55 @@
+"""The web UI and JSON API: ``create_app`` builds the Flask application, ``serve`` runs it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from ..config import PROJECT_ROOT, Settings
+from ..library import Library
+from . import api, browse, cases, recommendations, search
+from .auth import default_viewer
+from .errors import register_error_handlers
+from .templating import register_template_helpers
+
+INSTANCE_PATH = PROJECT_ROOT / "instance"
+DEFAULTS: dict[str, Any] = {
+    "DEFAULT_VIEWER": "anonymous",  # "staff" lets a local demo show internal notes
+    "TRUST_USER_HEADER": False,  # trust X-Remote-User/-Roles/-Divisions from a proxy
+    "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SETTINGS": None,  # a kmsearch.config.Settings; None: Settings.from_env()
+}
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Defaults, then ``instance/kmsearch.cfg`` if present, then ``KMSEARCH_*`` variables,
+    then ``config``; the library opens its database and indexes on first use, not here."""
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(INSTANCE_PATH),
+        instance_relative_config=True,
+    )
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("kmsearch.cfg", silent=True)
+    app.config.from_prefixed_env("KMSEARCH")
+    app.config.update(config or {})
+    app.json.sort_keys = False
+
+    settings = app.config["SETTINGS"] or Settings.from_env()
+    app.extensions["kmsearch"] = Library(settings)
+    app.extensions["kmsearch.default_viewer"] = default_viewer(app.config["DEFAULT_VIEWER"])
+
+    for module in (search, cases, recommendations, browse, api):
+        app.register_blueprint(module.blueprint)
+    register_error_handlers(app)
+    register_template_helpers(app)
+    return app
+
+
+def serve(app: Flask, host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:
+    """Run ``app`` under waitress, a production WSGI server."""
+    from waitress import serve as waitress_serve
+
+    waitress_serve(app, host=host, port=port, threads=threads)

@@ -1,0 +1,192 @@
+"""The JSON API, version 1: the same service calls as the pages, answered as JSON."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, request, url_for
+
+from ..errors import Problem, ValidationError
+from ..records import Lesson, Recommendation
+from ..results import Hit, SearchResults
+from ..store import StoredCase
+from .auth import current_viewer
+from .context import current_library
+from .lookups import link_counts
+from .params import parse_page
+from .search import read_search_request, run_search
+
+blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
+OPENAPI = Path(__file__).with_name("openapi.json")
+MAX_TEXT = 20_000
+
+
+@blueprint.get("/search")
+def search():
+    return search_json(run_search(read_search_request()))
+
+
+@blueprint.get("/cases")
+def cases():
+    library = current_library()
+    page, per_page = parse_page(request.args, library.settings)
+    visible = library.cases(current_viewer())
+    chosen = visible[(page - 1) * per_page : page * per_page]
+    return {
+        "total": len(visible), "page": page, "per_page": per_page,
+        "cases": [case_summary(stored) for stored in chosen],
+    }
+
+
+@blueprint.get("/cases/<case_id>")
+def case(case_id: str):
+    stored = current_library().get_case(case_id, current_viewer())
+    note = stored.note
+    return case_summary(stored) | {
+        "partners": [asdict(p) for p in note.partners],
+        "partnership_types": note.partnership_types,
+        "recommendations": note.recommendations,
+        "end_year": note.end_year,
+        "visibility": note.visibility,
+        "risk_level": note.risk_level,
+        "body": note.body,
+        "lessons": [lesson_json(lesson) for lesson in note.lessons],
+        "extra": note.extra,
+        "revision": stored.revision,
+        "created_at": stored.created_at,
+        "updated_at": stored.updated_at,
+    }
+
+
+@blueprint.get("/lessons/<lesson_id>")
+def lesson(lesson_id: str):
+    found, stored = current_library().get_lesson(lesson_id, current_viewer())
+    return lesson_json(found) | {"case": case_summary(stored)}
+
+
+@blueprint.get("/recommendations")
+def recommendations():
+    library = current_library()
+    counts = link_counts(library.cases(current_viewer()))["recommendation"]
+    return {
+        "evaluations": [
+            {"id": ev.id, "title": ev.title, "period": ev.period,
+             "date": ev.date.isoformat() if ev.date else None, "default": ev.default,
+             "recommendations": [rec_json(rec) | {"case_count": counts[rec.id]}
+                                 for rec in ev.recommendations]}
+            for ev in library.store.list_evaluations()
+        ]
+    }
+
+
+@blueprint.get("/recommendations/<path:rec_id>")
+def recommendation(rec_id: str):
+    library = current_library()
+    view = library.recommendation(rec_id, current_viewer())
+    return rec_json(view.recommendation) | {
+        "evaluation": {"id": view.evaluation.id, "title": view.evaluation.title},
+        "progress_notes": [
+            {"date": p.date.isoformat() if p.date else None, "status": p.status,
+             "text": p.text, "author": p.author}
+            for p in library.store.progress_notes(rec_id)
+        ],
+        "cases": [case_summary(stored) for stored in view.cases],
+        "lessons": [lesson_json(lesson) for lesson, _ in view.lessons],
+    }
+
+
+@blueprint.get("/taxonomy")
+def taxonomy():
+    return current_library().taxonomy.to_dict()
+
+
+@blueprint.post("/suggest-links")
+def suggest_links():
+    text = _posted_text()
+    found = current_library().search.suggest_links(text, current_viewer())
+    return {
+        group: [asdict(s) for s in getattr(found, group)]
+        for group in ("nexus_areas", "recommendations", "sdgs")
+    } | {"cases": [hit_json(hit) for hit in found.cases]}
+
+
+@blueprint.get("/openapi.json")
+def openapi():
+    return Response(_openapi_text(), mimetype="application/json")
+
+
+@cache
+def _openapi_text() -> str:
+    return OPENAPI.read_text(encoding="utf-8")
+
+
+def _posted_text() -> str:
+    """The ``text`` field of a JSON object or a form; a ValidationError says what to send."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        text = body.get("text") if isinstance(body, dict) else None
+    else:
+        text = request.form.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationError([Problem("request", "text", 'expected a JSON object '
+                                       '{"text": "..."} or a form field text with some text')])
+    if len(text) > MAX_TEXT:
+        raise ValidationError([Problem("request", "text", f"the text is {len(text)} characters "
+                                       f"long; send at most {MAX_TEXT}")])
+    return text
+
+
+def search_json(results: SearchResults) -> dict[str, Any]:
+    return {
+        "query": results.query, "mode": results.mode, "sort": results.sort,
+        "total": results.total, "page": results.page, "per_page": results.per_page,
+        "pages": results.pages,
+        "hits": [hit_json(hit) for hit in results.hits],
+        "facets": {name: [asdict(v) for v in values] for name, values in results.facets.items()},
+        "suggestion": results.suggestion,
+    }
+
+
+def hit_json(hit: Hit) -> dict[str, Any]:
+    doc = hit.doc
+    return {
+        "id": doc.id, "type": doc.type, "title": doc.title, "score": round(hit.score, 6),
+        "snippet": hit.snippet, "url": _url(doc.type, doc.id), "case_id": doc.case_id,
+        "kind": doc.kind or None, "division": doc.division, "status": doc.status,
+        "years": doc.years, "nexus_areas": doc.nexus_areas, "sdgs": doc.sdgs,
+        "good_practice": doc.good_practice,
+    }
+
+
+def case_summary(stored: StoredCase) -> dict[str, Any]:
+    note = stored.note
+    return {
+        "id": note.id, "type": "case", "title": note.title, "url": _url("case", note.id),
+        "summary": note.summary, "division": note.division, "status": note.status,
+        "start_year": note.start_year, "good_practice": note.good_practice,
+        "nexus_areas": note.nexus_areas, "sdgs": note.sdgs,
+    }
+
+
+def lesson_json(lesson: Lesson) -> dict[str, Any]:
+    return {
+        "id": lesson.id, "type": "lesson", "case_id": lesson.case_id, "kind": lesson.kind,
+        "text": lesson.text, "url": _url("lesson", lesson.id),
+    }
+
+
+def rec_json(rec: Recommendation) -> dict[str, Any]:
+    return asdict(rec) | {
+        "id": rec.id, "timeline": rec.timeline.isoformat() if rec.timeline else None,
+        "url": url_for("recommendations.recommendation", rec_id=rec.id),
+    }
+
+
+def _url(kind: str, item_id: str) -> str:
+    if kind == "lesson":
+        return url_for("cases.lesson", lesson_id=item_id)
+    return url_for("cases.case", case_id=item_id)
+

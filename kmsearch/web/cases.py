@@ -1,0 +1,40 @@
+"""Case note and lesson pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from .auth import current_viewer
+from .context import current_library
+from .lookups import can_see_history, linked_recommendations
+
+blueprint = Blueprint("cases", __name__)
+
+
+@blueprint.get("/cases/<case_id>")
+def case(case_id: str):
+    library, viewer = current_library(), current_viewer()
+    stored = library.get_case(case_id, viewer)
+    history = library.store.revisions(case_id) if can_see_history(viewer, stored.note) else None
+    return render_template(
+        "case.html",
+        stored=stored,
+        note=stored.note,
+        recommendations=linked_recommendations(library, stored.note),
+        related=library.search.related(case_id, viewer, k=5),
+        history=history,
+    )
+
+
+@blueprint.get("/lessons/<lesson_id>")
+def lesson(lesson_id: str):
+    library, viewer = current_library(), current_viewer()
+    found, stored = library.get_lesson(lesson_id, viewer)
+    return render_template(
+        "lesson.html",
+        lesson=found,
+        stored=stored,
+        note=stored.note,
+        recommendations=linked_recommendations(library, stored.note),
+        related=library.search.related_lessons(lesson_id, viewer, k=5),
+    )

@@ -1,0 +1,52 @@
+"""Read-only lookups several pages share, built on the Library (no SQL here)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from ..access import Viewer
+from ..library import Library
+from ..records import CaseNote, Lesson, Recommendation
+from ..store import StoredCase
+
+LINKS = ("nexus", "sdg", "recommendation", "division", "partnership_type")
+
+
+def link_counts(cases: Iterable[StoredCase]) -> dict[str, Counter]:
+    """How many of ``cases`` link to each nexus area, SDG, recommendation, division and
+    partnership type."""
+    counts: dict[str, Counter] = {link: Counter() for link in LINKS}
+    for stored in cases:
+        note = stored.note
+        counts["nexus"].update(set(note.nexus_areas))
+        counts["sdg"].update(set(note.sdgs))
+        counts["recommendation"].update(set(note.recommendations))
+        counts["division"][note.division] += 1
+        counts["partnership_type"].update(set(note.partnership_types))
+    return counts
+
+
+def linked_recommendations(library: Library, note: CaseNote) -> list[Recommendation]:
+    """The recommendations a note illustrates, in their evaluation's order."""
+    found = (library.store.get_recommendation(rec_id) for rec_id in note.recommendations)
+    return sorted((rec for rec in found if rec), key=lambda r: (r.evaluation_id, r.number))
+
+
+def can_see_history(viewer: Viewer, note: CaseNote) -> bool:
+    """Revision history (who changed a note, when) is for reviewers, admins and the note's
+    division's contributors."""
+    return viewer.sees_all_restricted or (
+        "contributor" in viewer.roles and note.division in viewer.divisions
+    )
+
+
+def good_practices(cases: list[StoredCase]) -> list[tuple[Lesson, StoredCase]]:
+    """Every good-practice lesson of ``cases``, most recently updated note first."""
+    newest = sorted(cases, key=lambda stored: stored.updated_at, reverse=True)
+    return [
+        (lesson, stored)
+        for stored in newest
+        for lesson in stored.note.lessons
+        if lesson.kind == "good-practice"
+    ]

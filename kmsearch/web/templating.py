@@ -1,0 +1,103 @@
+"""Template globals and filters: labels for codes, links that keep the search, Markdown."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Flask, request, url_for
+from markupsafe import Markup
+
+from ..documents import IndexDoc
+from ..filters import Filters
+from ..records import CaseNote, Recommendation
+from .auth import current_viewer
+from .context import current_library
+from .facets import active_filters, facet_groups
+from .markdown import render_markdown
+
+# (endpoint, label, prefix of the endpoints that belong to the entry)
+NAVIGATION = (
+    ("search.results", "Search", "search.results"),
+    ("browse.good_practices", "Good practices", "browse.good_practices"),
+    ("recommendations.index", "Recommendations", "recommendations."),
+    ("browse.nexus_index", "Nexus areas", "browse.nexus"),
+    ("browse.sdg_index", "SDGs", "browse.sdg"),
+    ("browse.division_index", "Divisions", "browse.division"),
+)
+
+
+def register_template_helpers(app: Flask) -> None:
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.jinja_env.globals.update(
+        NAVIGATION=NAVIGATION,
+        page_url=page_url,
+        current_viewer=current_viewer,
+        section=section,
+        facet_groups=facet_groups,
+        filter_chips=filter_chips,
+    )
+    app.jinja_env.filters.update(
+        markdown=render_markdown,
+        paragraphs=paragraphs,
+        label=label,
+        years=years,
+        short=short,
+        rec_title=rec_title,
+    )
+
+    @app.context_processor
+    def taxonomy() -> dict[str, Any]:
+        return {"taxonomy": current_library().taxonomy}
+
+
+def page_url(**params: Any) -> str:
+    """This page's address with ``params`` as its query string (path arguments kept)."""
+    return url_for(request.endpoint or "search.home", **(request.view_args or {}), **params)
+
+
+def filter_chips(filters: Filters, fixed: str | None = None) -> list[tuple[str, Filters]]:
+    return active_filters(filters, current_library().taxonomy, fixed)
+
+
+def section() -> str:
+    """The navigation entry the current page belongs to, for ``aria-current``."""
+    endpoint = request.endpoint or ""
+    return next((entry for entry, _, prefix in NAVIGATION if endpoint.startswith(prefix)), "")
+
+
+def label(code: Any) -> str:
+    """A readable label for a fixed code such as ``in-progress`` or ``good-practice``."""
+    text = str(code).replace("-", " ").replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def years(item: CaseNote | IndexDoc) -> str:
+    """The years a note or a search document covers: "2019–2022", "2021" or "Since 2023"."""
+    span = item.years
+    if not span:
+        return ""
+    if span[0] == span[-1]:
+        ongoing = item.status == "active" and getattr(item, "end_year", None) is None
+        return f"Since {span[0]}" if ongoing else str(span[0])
+    return f"{span[0]}\u2013{span[-1]}"
+
+
+def paragraphs(text: str) -> Markup:
+    """Plain text with blank-line breaks as escaped ``<p>`` paragraphs."""
+    parts = [" ".join(part.split()) for part in re.split(r"\n\s*\n", text or "")]
+    return Markup("\n").join(Markup("<p>{}</p>").format(part) for part in parts if part)
+
+
+def short(text: str, limit: int = 160) -> str:
+    """The first sentence of ``text``, cut at a word boundary to at most ``limit`` characters."""
+    first = re.split(r"(?<=[.!?])\s", " ".join((text or "").split()), maxsplit=1)[0]
+    if len(first) <= limit:
+        return first
+    return first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
+
+
+def rec_title(rec: Recommendation) -> str:
+    return f"Recommendation {rec.number}"
+
