@@ -1,0 +1,140 @@
+"""Headless Chromium against a live server: a search session end to end, no console errors,
+and axe-core accessibility checks on the main pages."""
+
+import pytest
+from web_library import make_app, shared_settings
+
+from kmsearch.config import PROJECT_ROOT
+from kmsearch.web.live import chromium, chromium_path, live_server
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        chromium_path() is None,
+        reason="Chromium is not installed (/usr/bin/chromium); on Debian: apt-get install chromium",
+    ),
+]
+
+AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+PAGES = {
+    "home": "/",
+    "results": "/search?q=data+sharing&division=transport",
+    "empty results": "/search?q=zzyzx&mode=keyword",
+    "case": "/cases/cefact-garment-traceability",
+    "lesson": "/lessons/cefact-garment-traceability--1",
+    "recommendation": "/recommendations/private-sector-2021/6",
+    "recommendations": "/recommendations",
+    "good practices": "/good-practices",
+    "nexus area": "/nexus/smart-cities",
+    "SDG list": "/sdgs",
+    "not found": "/cases/no-such-note",
+    "bad request": "/search?page=-1",
+}
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    app = make_app(shared_settings(tmp_path_factory), DEFAULT_VIEWER="staff")
+    with live_server(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page that records console errors and uncaught exceptions."""
+    page = browser.new_page(viewport=VIEWPORTS["desktop"])
+    page.errors = []
+    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    page.close()
+
+
+def test_search_facet_case_recommendation_and_back(page, base_url):
+    page.goto(base_url + "/")
+    page.get_by_label("Search case notes and lessons").fill("traceability")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/search?q=traceability*")
+    assert "results for" in page.locator("#results-heading").inner_text()
+
+    page.locator(".facet a", has_text="Trade").first.click()
+    page.wait_for_url("**division=trade*")
+    chip = page.locator("a.chip", has_text="Division: Trade")
+    assert chip.is_visible()
+    divisions = page.locator(".hit .meta span:first-child").all_inner_texts()
+    assert divisions and set(divisions) == {"Trade"}
+
+    chip.click()
+    page.wait_for_load_state()
+    assert "division=" not in page.url
+    assert page.locator("a.chip").count() == 0
+
+    page.locator(".hit-case .hit-title a").first.click()
+    page.wait_for_url("**/cases/*")
+    title = page.locator("h1").inner_text()
+
+    page.locator(".facts a[href^='/recommendations/']").first.click()
+    page.wait_for_url("**/recommendations/private-sector-2021/*")
+    assert page.locator("h1").inner_text().startswith("Recommendation ")
+    assert page.get_by_role("link", name=title).count() >= 1  # the case is listed as linked
+
+    page.go_back()
+    page.wait_for_url("**/cases/*")
+    assert page.locator("h1").inner_text() == title
+    assert page.errors == []
+
+
+def test_pages_work_without_javascript(browser, base_url):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(base_url + "/")
+    page.get_by_label("Search case notes and lessons").fill("road safety")
+    page.get_by_label("Search mode").select_option("keyword")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**mode=keyword*")
+    assert page.locator(".hit").count() > 0
+    page.locator("details.facet summary", has_text="Status").click()
+    context.close()
+
+
+def test_keyboard_focus_is_visible_and_the_skip_link_comes_first(page, base_url):
+    page.goto(base_url + "/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("""() => {
+        const el = document.activeElement, style = getComputedStyle(el);
+        const box = el.getBoundingClientRect();
+        return {text: el.textContent.trim(), outline: style.outlineStyle, top: box.top};
+    }""")
+    assert focused["text"] == "Skip to main content"
+    assert focused["outline"] != "none" and focused["top"] >= 0
+    page.keyboard.press("Enter")
+    for _ in range(3):
+        page.keyboard.press("Tab")
+        outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline != "none"
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+@pytest.mark.parametrize("name", PAGES)
+def test_axe_finds_no_serious_or_critical_violations(page, base_url, name, viewport):
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: run `npm install` in {PROJECT_ROOT} (see package.json)")
+    page.set_viewport_size(VIEWPORTS[viewport])
+    page.goto(base_url + PAGES[name])
+    page.add_script_tag(path=str(AXE))
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    serious = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical") or v["id"] in ("heading-order", "label")
+    ]
+    assert serious == []
+    assert page.errors == [] or name in ("not found", "bad request")
+

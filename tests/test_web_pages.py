@@ -1,0 +1,231 @@
+"""Web pages over the shipped corpus: what each shows, to whom, and what it never lets through."""
+
+import re
+from html import unescape
+from html.parser import HTMLParser
+
+import pytest
+from web_library import make_app, shared_settings, signed_in
+
+PUBLIC = "cefact-garment-traceability"
+INTERNAL = "micromobility-data-proposal"
+RESTRICTED = "mobile-phone-data-tourism"  # Statistics
+HOSTILE = "hostile-markdown-test"
+STATISTICS_CONTRIBUTOR = signed_in("cora", "contributor", "statistics")
+REVIEWER = signed_in("rita", "reviewer")
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    return make_app(shared_settings(tmp_path_factory)).test_client()
+
+
+def text_of(response) -> str:
+    """The page's visible text, tags removed and whitespace collapsed."""
+    html = response.get_data(as_text=True)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+
+def test_home_page_has_search_nexus_areas_recommendations_and_newcomer_entry(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'name="q"' in html and 'name="mode"' in html
+    assert '<option value="hybrid" selected>' not in html  # no search yet: the first option leads
+    assert html.index('value="hybrid"') < html.index('value="keyword"')
+    for code in ("natural-resources", "smart-cities", "mobility-connectivity", "measuring-sdgs"):
+        assert f'href="/nexus/{code}"' in html
+    for number in range(1, 9):
+        assert f'href="/recommendations/private-sector-2021/{number}"' in html
+    assert "New here?" in html and 'href="/good-practices"' in html
+    assert "Latest good practices" in html and "Featured good-practice cases" in html
+
+
+def test_home_page_counts_only_the_notes_the_viewer_may_see(client):
+    anonymous = text_of(client.get("/"))
+    staff = text_of(client.get("/", headers=signed_in()))
+    assert "Search 9 case notes" in anonymous  # 8 public corpus notes and the hostile test note
+    assert "Search 44 case notes" in staff  # public and internal, no restricted
+
+
+def test_case_page_shows_body_panel_lessons_and_links(client):
+    response = client.get(f"/cases/{PUBLIC}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    page = text_of(response)
+    assert "<h1>Traceability for sustainable garment and footwear value chains</h1>" in html
+    assert "<h2>Context</h2>" in html  # the Markdown body, rendered
+    assert "Aurelia Apparel Group (Business)" in page
+    assert "Textile Transparency Coalition (Non-governmental organization)" in page
+    assert "Joint project" in page and "Standards development" in page
+    assert "2019–2022" in page and "Completed" in page and "Low" in page
+    assert 'href="/recommendations/private-sector-2021/6"' in html
+    assert 'href="/recommendations/private-sector-2021/8"' in html
+    assert 'href="/nexus/natural-resources"' in html
+    assert 'href="/sdgs/12"' in html and 'href="/sdgs/5"' in html
+    assert 'href="/divisions/trade"' in html
+    assert f'href="/lessons/{PUBLIC}--1"' in html and f'href="/lessons/{PUBLIC}--4"' in html
+    assert "Related cases" in page
+
+
+def test_related_cases_never_include_notes_the_viewer_may_not_see(client):
+    html = client.get(f"/cases/{PUBLIC}").get_data(as_text=True)
+    linked = set(re.findall(r'href="/cases/([^"#?]+)"', html)) - {PUBLIC}
+    assert linked, "the related list should not be empty"
+    for case_id in linked:
+        assert client.get(f"/cases/{case_id}").status_code == 200
+
+
+class Tags(HTMLParser):
+    """Every start tag of a fragment with its attributes, as a browser would parse them."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_case_body_is_sanitised(client):
+    html = client.get(f"/cases/{HOSTILE}").get_data(as_text=True)
+    body = html[html.index('<article class="prose">'):html.index("</article>")]
+    tags = Tags(body).tags
+    assert {tag for tag, _ in tags} <= {"article", "h2", "h3", "p", "a", "table", "thead",
+                                         "tbody", "tr", "th", "td"}
+    assert not [name for _, attrs in tags for name in attrs if name.startswith("on")]
+    links = [attrs for tag, attrs in tags if tag == "a"]
+    assert links == [{"href": "https://unece.org/trade", "rel": "noopener nofollow"}]
+    assert "&lt;script&gt;" in body  # shown as text, never run
+    assert not [tag for tag, _ in tags if tag == "h1"]  # below the page's own title
+
+
+def test_internal_note_needs_a_signed_in_viewer(client):
+    assert client.get(f"/cases/{INTERNAL}").status_code == 404
+    assert client.get(f"/cases/{INTERNAL}", headers=signed_in()).status_code == 200
+
+
+def test_restricted_note_is_for_its_division_and_reviewers_only(client):
+    assert client.get(f"/cases/{RESTRICTED}", headers=signed_in()).status_code == 404
+    assert client.get(f"/cases/{RESTRICTED}--1".replace("cases", "lessons"),
+                      headers=signed_in()).status_code == 404
+    assert client.get(f"/cases/{RESTRICTED}", headers=STATISTICS_CONTRIBUTOR).status_code == 200
+    assert client.get(f"/cases/{RESTRICTED}", headers=REVIEWER).status_code == 200
+
+
+def test_not_found_page_says_what_happened_without_revealing_more(client):
+    hidden = client.get(f"/cases/{RESTRICTED}")
+    missing = client.get("/cases/no-such-note")
+    assert hidden.status_code == missing.status_code == 404
+    assert "No case note with id 'mobile-phone-data-tourism'" in text_of(hidden)
+    assert "Traceback" not in hidden.get_data(as_text=True)
+
+
+def test_revision_history_is_shown_to_reviewers_and_the_divisions_contributors_only(client):
+    assert "Revision history" not in text_of(client.get(f"/cases/{HOSTILE}"))
+    assert "Revision history" not in text_of(client.get(f"/cases/{HOSTILE}", headers=signed_in()))
+    page = text_of(client.get(f"/cases/{HOSTILE}", headers=REVIEWER))
+    assert "Revision history" in page
+    assert "alice" in page and "bob" in page and "corrected the end year" in page
+    trade = signed_in("tom", "contributor", "trade")
+    assert "Revision history" in text_of(client.get(f"/cases/{HOSTILE}", headers=trade))
+
+
+def test_lesson_page_shows_text_kind_source_case_and_related_lessons(client):
+    response = client.get(f"/lessons/{PUBLIC}--3")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    page = text_of(response)
+    assert "Small spinning mills and workshops could not afford the software" in page
+    assert "Pitfall" in page
+    assert f'href="/cases/{PUBLIC}"' in html
+    assert "Related lessons" in page
+    related = set(re.findall(r'href="/lessons/([^"]+)"', html))
+    assert related and all(not r.startswith(PUBLIC + "--") for r in related)
+
+
+def test_recommendation_page_shows_follow_up_and_linked_cases_and_lessons(client):
+    response = client.get("/recommendations/private-sector-2021/6")
+    assert response.status_code == 200
+    page = text_of(response)
+    html = response.get_data(as_text=True)
+    assert "Implement a monitoring system of the engagement with the private sector" in page
+    assert "Management response" in page and "Accepted" in page
+    assert "Follow-up actions" in page
+    assert "Deputy-Executive Secretary" in page
+    assert "31 December 2022" in page
+    assert "Not started" in page
+    assert f'href="/cases/{PUBLIC}"' in html
+    assert f'href="/lessons/{PUBLIC}--1"' in html
+    assert f'href="/cases/{INTERNAL}"' not in html  # anonymous visitors see public notes only
+
+
+def test_recommendations_list_groups_by_evaluation_with_case_counts(client):
+    page = text_of(client.get("/recommendations", headers=signed_in()))
+    assert "Programme-level evaluation of UNECE engagement with the private sector" in page
+    assert all(f"Recommendation {n}" in page for n in range(1, 9))
+    assert re.search(r"\d+ linked case notes", page)
+
+
+def test_unknown_recommendation_is_a_404(client):
+    response = client.get("/recommendations/private-sector-2021/99")
+    assert response.status_code == 404
+    assert "No recommendation with id 'private-sector-2021/99'" in text_of(response)
+
+
+@pytest.mark.parametrize("path", ["/nexus", "/sdgs", "/divisions"])
+def test_index_pages_list_every_term_with_counts(client, path):
+    response = client.get(path)
+    assert response.status_code == 200
+    assert re.search(r"\d+ case notes?", text_of(response))
+
+
+@pytest.mark.parametrize(
+    ("path", "title"),
+    [
+        ("/nexus/smart-cities", "Sustainable and smart cities for all ages"),
+        ("/sdgs/5", "SDG 5: Gender equality"),
+        ("/divisions/transport", "Transport"),
+    ],
+)
+def test_term_pages_list_linked_cases_and_lessons_with_facets(client, path, title):
+    response = client.get(path, headers=signed_in())
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert f"<h1>{title}</h1>" in html
+    assert "Refine results" in html
+    assert re.search(r'href="/cases/[^"]+"', html) and re.search(r'href="/lessons/[^"]+"', html)
+
+
+def test_term_page_facets_keep_the_page_and_drop_its_own_filter(client):
+    html = client.get("/nexus/smart-cities", headers=signed_in()).get_data(as_text=True)
+    facet_links = re.findall(r'href="(/nexus/smart-cities\?[^"]*)"', html)
+    assert facet_links
+    assert not any("nexus=" in link for link in facet_links)
+    assert "<summary>Nexus area</summary>" not in html
+
+
+def test_term_page_for_an_unknown_term_is_a_404(client):
+    assert client.get("/nexus/the-moon").status_code == 404
+    assert client.get("/sdgs/18").status_code == 404
+    assert client.get("/divisions/nowhere").status_code == 404
+
+
+def test_good_practice_browse_groups_by_nexus_area_and_partnership_type(client):
+    response = client.get("/good-practices", headers=signed_in())
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "By nexus area" in page and "By partnership type" in page
+    assert "Sustainable use of natural resources" in page and "Data sharing" in page
+    assert "The recommendations they illustrate" in page
+    assert "Implement a monitoring system" in page  # recommendation 6, explained
+    assert "Good practice" in page
+
+
+def test_no_page_has_inline_script_or_style(client):
+    for path in ("/", f"/cases/{PUBLIC}", "/recommendations/private-sector-2021/6",
+                 "/good-practices", "/search?q=traceability", "/nexus/smart-cities"):
+        html = client.get(path).get_data(as_text=True)
+        assert "<script" not in html and " style=" not in html and "<style" not in html, path
+        assert re.search(r"\son[a-z]+=", html) is None, path

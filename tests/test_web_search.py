@@ -1,0 +1,176 @@
+"""The results page: hits, facets that add and remove filters, URLs that keep the search, and
+bad parameters answered with a 400 page that says what to fix."""
+
+import re
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from web_library import make_app, shared_settings, signed_in
+
+STAFF = signed_in()
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    return make_app(shared_settings(tmp_path_factory)).test_client()
+
+
+def links(html: str) -> list[str]:
+    return [unescape(href) for href in re.findall(r'href="([^"]+)"', html)]
+
+
+def facet_link(html: str, label: str) -> str:
+    """The address of the facet choice whose label is ``label``."""
+    choice = re.compile(r'<a href="([^"]+)"[^>]*>\s*<span class="facet-check"[^>]*>[^<]*</span>'
+                        r'\s*<span class="facet-label">([^<]+)</span>')
+    for match in choice.finditer(html):
+        if unescape(match.group(2)) == label:
+            return unescape(match.group(1))
+    raise AssertionError(f"no facet choice labelled {label!r}")
+
+
+def test_results_show_hits_with_title_division_years_status_and_snippet(client):
+    response = client.get("/search?q=traceability+garment", headers=STAFF)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert re.search(r"\d+ results? for <q>traceability garment</q>", html)
+    first = html[html.index('<li class="hit'):]
+    first = first[:first.index("</li>")]
+    assert "Traceability for sustainable garment and footwear value chains" in first
+    assert "Trade" in first and "2019–2022" in first and "Completed" in first
+    assert "Partners:" in first and "Aurelia Apparel Group" in first
+    assert 'class="badge badge-nexus"' in first and 'class="badge badge-sdg"' in first
+    assert 'class="snippet"' in first
+
+
+def test_a_matching_word_is_highlighted_in_keyword_mode(client):
+    html = client.get("/search?q=traceability&mode=keyword", headers=STAFF).get_data(as_text=True)
+    assert re.search(r"<mark>traceability</mark>", html, re.I)
+
+
+def test_every_facet_is_listed_with_counts(client):
+    html = client.get("/search", headers=STAFF).get_data(as_text=True)
+    for title in ("Case notes or lessons", "Good practice", "Division", "Nexus area", "SDG",
+                  "Partnership type", "Partner type", "Status", "Year"):
+        assert f"<summary>{title}</summary>" in html, title
+
+
+def test_a_facet_adds_a_filter_to_the_url_and_the_chip_removes_it(client):
+    html = client.get("/search?q=data", headers=STAFF).get_data(as_text=True)
+    total = int(re.search(r"([\d,]+) results", html).group(1).replace(",", ""))
+    url = facet_link(html, "Transport")
+    assert parse_qs(urlsplit(url).query) == {"q": ["data"], "division": ["transport"]}
+    filtered = client.get(url, headers=STAFF).get_data(as_text=True)
+    narrowed = int(re.search(r"([\d,]+) results?", filtered).group(1).replace(",", ""))
+    assert 0 < narrowed < total
+    assert "Division: Transport" in filtered
+    remove = facet_link(filtered, "Transport")
+    assert parse_qs(urlsplit(remove).query) == {"q": ["data"]}
+    chip = re.search(r'<a class="chip" href="([^"]+)">Division: Transport', filtered)
+    assert unescape(chip.group(1)) == "/search?q=data"
+
+
+def test_filters_combine_and_survive_pagination_links(client):
+    url = "/search?q=data&nexus=smart-cities&type=case&per_page=2&sort=date"
+    html = client.get(url, headers=STAFF).get_data(as_text=True)
+    next_page = unescape(re.search(r'<a rel="next" href="([^"]+)"', html).group(1))
+    params = parse_qs(urlsplit(next_page).query)
+    assert params == {"q": ["data"], "nexus": ["smart-cities"], "type": ["case"],
+                      "per_page": ["2"], "sort": ["date"], "page": ["2"]}
+    assert client.get(next_page, headers=STAFF).status_code == 200
+
+
+def test_sort_by_date_puts_the_newest_first(client):
+    html = client.get("/search?q=data&sort=date&type=case&per_page=20",
+                      headers=STAFF).get_data(as_text=True)
+    years = [int(y) for y in re.findall(r"<span>(?:Since )?(\d{4})(?:–\d{4})?</span>", html)]
+    assert years == sorted(years, reverse=True)
+
+
+def test_year_facet_and_year_range_filter(client):
+    html = client.get("/search?year_from=2023&year_to=2023", headers=STAFF).get_data(as_text=True)
+    assert "From 2023" in html and "Until 2023" in html
+    assert 'name="year_from"' in html and 'value="2023"' in html
+
+
+def test_good_practice_only_and_notes_vs_lessons(client):
+    html = client.get("/search?good_practice=1&type=lesson", headers=STAFF).get_data(as_text=True)
+    assert "Good practices only" in html and "Case notes or lessons: Lessons" in html
+    kinds = re.findall(r'class="badge badge-kind badge-([a-z-]+)"', html)
+    assert kinds and set(kinds) == {"good-practice"}
+
+
+def test_misspelt_query_offers_did_you_mean(client):
+    html = client.get("/search?q=trasport&mode=keyword", headers=STAFF).get_data(as_text=True)
+    assert "Did you mean" in html
+    assert re.search(r'href="/search\?q=transport[^"]*"', html)
+
+
+def test_empty_result_page_helps(client):
+    url = "/search?q=traceability&mode=keyword&division=environment&status=proposed"
+    response = client.get(url, headers=STAFF)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "No results" in html and "Nothing you can see matches" in html
+    assert "drop the filter “Division: Environment”" in html
+    assert "try a hybrid search" in html
+
+
+def test_anonymous_results_and_counts_hold_public_notes_only(client):
+    html = client.get("/search?q=mobile+phone+data&type=case&per_page=50").get_data(as_text=True)
+    assert "/cases/mobile-phone-data-tourism" not in html
+    assert "/cases/micromobility-data-proposal" not in html
+
+
+def test_page_beyond_the_last_offers_a_way_back(client):
+    html = client.get("/search?q=data&page=999", headers=STAFF).get_data(as_text=True)
+    assert "Go to the last page" in html
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("page=-1", "page"),
+        ("page=abc", "page"),
+        ("page=0", "page"),
+        ("per_page=100000", "per_page"),
+        ("per_page=0", "per_page"),
+        ("mode=fuzzy", "mode"),
+        ("sort=popularity", "sort"),
+        ("division=atlantis", "division"),
+        ("sdg=18", "sdg"),
+        ("nexus=moon", "nexus"),
+        ("year_from=19999", "year_from"),
+        ("good_practice=maybe", "good_practice"),
+        ("colour=blue", "colour"),
+        ("q=" + "a" * 10_000, "q"),
+        ("q=%00null", "q"),
+        ("q=%EF%BF%BF", "q"),
+        ("page=%D9%A3", "page"),  # an Arabic-Indic digit three
+    ],
+)
+def test_bad_parameters_get_a_400_page_that_names_them(client, query, field):
+    response = client.get(f"/search?{query}")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert f"<strong>{field}</strong>" in html
+    assert "Traceback" not in html
+
+
+def test_several_bad_parameters_are_reported_together(client):
+    html = client.get("/search?page=-1&mode=x&division=y").get_data(as_text=True)
+    assert all(f"<strong>{name}</strong>" in html for name in ("page", "mode", "division"))
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["café ☕ données", "🚗🚕 road safety", "ﷺ", "Z̤͔ͧ̑̓ä͖̭̈̇lͮ̒ͫǫ̗͔̈́", "דאטה", "\u200b\u200dzero width",
+     "'; DROP TABLE cases; --", '"unterminated phrase', "division:", "(((", "sdg:99",
+     "<script>alert(1)</script>"],
+)
+def test_odd_queries_never_fail(client, query):
+    for mode in ("hybrid", "keyword", "semantic"):
+        response = client.get("/search", query_string={"q": query, "mode": mode})
+        assert response.status_code in (200, 400), (query, mode)
+        assert "<script>alert" not in response.get_data(as_text=True)

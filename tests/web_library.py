@@ -1,0 +1,83 @@
+"""The library the web tests share: the shipped corpus ingested into a temp dir, indexes built,
+plus notes that exercise sanitising and revision history. Built once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from kmsearch.config import PROJECT_ROOT, Settings
+from kmsearch.ingest import ingest
+from kmsearch.library import Library
+from kmsearch.records import CaseNote, Lesson, Partner
+from kmsearch.web import create_app
+
+HOSTILE_BODY = """\
+## Context
+
+<script>alert("body")</script>
+<img src=x onerror="alert('img')">
+[a harmless link](https://unece.org/trade) and [a bad one](javascript:alert('link'))
+<a href="javascript:alert('raw')" onclick="alert('click')">raw anchor</a>
+
+# A top heading written too high
+
+| column | other |
+| --- | --- |
+| cell | value |
+"""
+
+HOSTILE = CaseNote(
+    id="hostile-markdown-test",
+    title="A public note whose body tries to inject script",
+    division="trade",
+    partners=[Partner("Example Exporters Ltd", "business")],
+    partnership_types=["joint-project"],
+    nexus_areas=["mobility-connectivity"],
+    sdgs=[9],
+    recommendations=["private-sector-2021/6"],
+    start_year=2020,
+    end_year=2021,
+    status="completed",
+    visibility="public",
+    summary="A note saved from the web with hostile Markdown, to check the page stays safe.",
+    lessons=[Lesson("hostile-markdown-test", 1, "pitfall", "Never trust Markdown from a form.")],
+    body=HOSTILE_BODY,
+)
+
+_built: dict[str, Settings] = {}
+
+
+def shared_settings(tmp_path_factory) -> Settings:
+    """Settings of the session's web-test library, building it on first use."""
+    if "settings" not in _built:
+        _built["settings"] = build_library(tmp_path_factory.mktemp("web-library"))
+    return _built["settings"]
+
+
+def build_library(directory: Path) -> Settings:
+    settings = Settings.from_env(
+        environ={}, db_path=directory / "kmsearch.db", index_dir=directory / "indexes",
+        corpus_dir=PROJECT_ROOT / "corpus",
+    )
+    library = Library(settings)
+    report = ingest(library.store, settings.corpus_dir, library.taxonomy,
+                    default_evaluation=settings.default_evaluation)
+    assert report.ok, report.problems
+    library.store.save_case(HOSTILE, author="alice", comment="first draft", origin="web")
+    edited = CaseNote.from_dict(HOSTILE.to_dict() | {"end_year": 2022})
+    library.store.save_case(edited, author="bob", comment="corrected the end year")
+    library.search.open()
+    library.store.close()
+    return settings
+
+
+def make_app(settings: Settings, **config) -> Flask:
+    """The application over ``settings``; identity headers are trusted unless told otherwise."""
+    return create_app({"SETTINGS": settings, "TRUST_USER_HEADER": True, **config})
+
+
+def signed_in(user: str = "sam", roles: str = "viewer", divisions: str = "") -> dict[str, str]:
+    """Headers that make a signed-in viewer when TRUST_USER_HEADER is on."""
+    return {"X-Remote-User": user, "X-Remote-Roles": roles, "X-Remote-Divisions": divisions}
