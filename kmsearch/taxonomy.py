@@ -118,6 +118,11 @@ def _terms(items: object, name: str, source: str, problems: list[Problem]) -> li
         if not isinstance(item, dict) or "code" not in item or "name" not in item:
             problems.append(Problem(source, where, f"expected code and name, found {item!r}"))
             continue
+        unknown = set(item) - {"code", "name", "description"}
+        if unknown:
+            problems.append(Problem(source, where, f"unexpected keys {sorted(map(str, unknown))}; "
+                                    "quote names that contain commas"))
+            continue
         code = str(item["code"]).strip()
         if _fold(code) in seen:
             problems.append(Problem(source, where, f"duplicate code {code!r}"))
