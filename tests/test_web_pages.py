@@ -7,6 +7,9 @@ from html.parser import HTMLParser
 import pytest
 from web_library import make_app, shared_settings, signed_in
 
+from kmsearch.config import Settings
+from kmsearch.records import CaseNote
+
 PUBLIC = "cefact-garment-traceability"
 INTERNAL = "micromobility-data-proposal"
 RESTRICTED = "mobile-phone-data-tourism"  # Statistics
@@ -229,3 +232,20 @@ def test_no_page_has_inline_script_or_style(client):
         html = client.get(path).get_data(as_text=True)
         assert "<script" not in html and " style=" not in html and "<style" not in html, path
         assert re.search(r"\son[a-z]+=", html) is None, path
+
+
+def test_a_note_saved_after_the_indexes_opened_still_has_its_page(tmp_path):
+    settings = Settings.from_env(environ={}, db_path=tmp_path / "k.db",
+                                 index_dir=tmp_path / "indexes")
+    app = make_app(settings)
+    client = app.test_client()
+    store = app.extensions["kmsearch"].store
+    store.save_case(CaseNote(id="first", title="Indexed at start", division="trade",
+                             visibility="public"), author="alice")
+    assert client.get("/search").status_code == 200  # opens the indexes
+    late = CaseNote(id="saved-late", title="Saved after the indexes opened", division="trade",
+                    visibility="public", body="## Context\n\nNot indexed yet.")
+    store.save_case(late, author="alice")
+    response = client.get("/cases/saved-late")
+    assert response.status_code == 200
+    assert "No related case notes found." in text_of(response)

@@ -31,7 +31,7 @@ def facet_link(html: str, label: str) -> str:
 
 
 def test_results_show_hits_with_title_division_years_status_and_snippet(client):
-    response = client.get("/search?q=traceability+garment", headers=STAFF)
+    response = client.get("/search?q=traceability+garment&type=case", headers=STAFF)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert re.search(r"\d+ results? for <q>traceability garment</q>", html)

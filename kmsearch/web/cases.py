@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, render_template
 
+from ..access import Viewer
+from ..errors import NotFound
+from ..results import Hit
 from .auth import current_viewer
 from .context import current_library
 from .lookups import can_see_history, linked_recommendations
@@ -21,7 +26,7 @@ def case(case_id: str):
         stored=stored,
         note=stored.note,
         recommendations=linked_recommendations(library, stored.note),
-        related=library.search.related(case_id, viewer, k=5),
+        related=_unless_unindexed(library.search.related, case_id, viewer),
         history=history,
     )
 
@@ -36,5 +41,13 @@ def lesson(lesson_id: str):
         stored=stored,
         note=stored.note,
         recommendations=linked_recommendations(library, stored.note),
-        related=library.search.related_lessons(lesson_id, viewer, k=5),
+        related=_unless_unindexed(library.search.related_lessons, lesson_id, viewer),
     )
+
+
+def _unless_unindexed(related: Callable[..., list[Hit]], item_id: str, viewer: Viewer) -> list[Hit]:
+    """A "related" list, empty while a just-saved note is not in the indexes yet."""
+    try:
+        return related(item_id, viewer, k=5)
+    except NotFound:
+        return []
