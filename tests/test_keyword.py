@@ -1,0 +1,405 @@
+import random
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from whoosh import index as whoosh_index
+
+from kmsearch.access import ANONYMOUS, Viewer, can_see, staff
+from kmsearch.documents import IndexDoc, documents_for
+from kmsearch.filters import Filters
+from kmsearch.keyword import IndexBusy, IndexCorrupt, KeywordIndex, filter_query
+from kmsearch.postings import Snapshot
+from kmsearch.querysyntax import TEXT_FIELDS
+from kmsearch.records import CaseNote, Lesson, Partner
+from kmsearch.taxonomy import load_taxonomy
+
+TAXONOMY = load_taxonomy(Path(__file__).parents[1] / "corpus" / "taxonomy.yaml")
+EVERYONE = filter_query(Filters(), ANONYMOUS)
+
+
+def note(id: str, title: str, lessons: tuple[tuple[str, str], ...] = (), **fields) -> CaseNote:
+    data = dict(division="trade", visibility="public", start_year=2019, end_year=2020,
+                status="active", summary=f"Summary of {id}.", body="Nothing special here.")
+    data.update(fields)
+    case = CaseNote(id=id, title=title, **data)
+    case.lessons = [Lesson(id, n, kind, text) for n, (kind, text) in enumerate(lessons, 1)]
+    return case
+
+
+NOTES = [
+    note("garment", "Traceability for garment value chains",
+         summary="A clothing brand piloted a traceability standard.",
+         body="Suppliers exchanged data using the draft standard over fourteen months.",
+         partners=[Partner("Aurelia Apparel Group", "business")],
+         partnership_types=["standards-development"], nexus_areas=["natural-resources"],
+         sdgs=[8, 12], status="completed", good_practice=True,
+         lessons=(("good-practice", "Pilot the standard with a few brands first."),
+                  ("pitfall", "Small workshops could not afford the software."))),
+    note("road-safety", "Road safety campaign sponsorship", division="transport",
+         summary="A carmaker sponsored a road safety campaign for young drivers.",
+         body="Helmets and seat belts were the themes of the campaign.",
+         partners=[Partner("Velox Motors", "business")],
+         partnership_types=["event-sponsorship"], nexus_areas=["mobility-connectivity"],
+         sdgs=[3, 11], start_year=2017, end_year=2018,
+         lessons=(("lesson", "Agree the use of logos before printing anything."),)),
+    note("phone-data", "Mobile phone data for tourism statistics", division="statistics",
+         summary="An operator shared anonymised mobile phone data with statisticians.",
+         body="Tourism flows were estimated from roaming records; gender gaps were visible.",
+         partners=[Partner("Northern Telecom", "business"),
+                   Partner("University of Lakeside", "academia")],
+         partnership_types=["data-sharing"], nexus_areas=["measuring-sdgs"], sdgs=[5, 17],
+         start_year=2021, end_year=None, status="proposed"),
+    note("housing", "Energy efficient social housing", division="forests-land-housing",
+         summary="Builders and a foundation retrofitted homes in smart cities.",
+         body="The standard for insulation was tested in three cities.",
+         partners=[Partner("Green Homes Foundation", "foundation")],
+         partnership_types=["joint-project"], nexus_areas=["smart-cities"], sdgs=[7, 11],
+         start_year=2015, end_year=2016, status="discontinued"),
+    note("secret", "Confidential lithium sourcing", division="environment",
+         visibility="restricted", summary="Talks with a mining company about lithium.",
+         body="The word quokkalith appears only in this restricted note.",
+         partners=[Partner("Deep Rock Mining", "business")]),
+]
+
+
+def build(tmp_path: Path, notes=NOTES) -> KeywordIndex:
+    index = KeywordIndex(tmp_path / "keyword", TAXONOMY)
+    index.rebuild(doc for n in notes for doc in documents_for(n))
+    return index
+
+
+@pytest.fixture
+def index(tmp_path) -> KeywordIndex:
+    return build(tmp_path)
+
+
+def keys(index: KeywordIndex, text: str, filter=EVERYONE, **options) -> list[str]:
+    return [hit.key for hit in index.search(text, filter=filter, **options).hits]
+
+
+def cases(index: KeywordIndex, text: str, filter=EVERYONE) -> set[str]:
+    return {key.split(":")[1].split("--")[0] for key in keys(index, text, filter)}
+
+
+def test_search_finds_other_forms_of_a_word(index):
+    assert "case:garment" in keys(index, "standards")
+    assert "case:garment" in keys(index, "piloting")
+
+
+def test_a_title_match_ranks_above_a_summary_match_above_a_body_match(tmp_path):
+    index = build(tmp_path, [
+        note("in-body", "Rivers", body="Drones inspected the bridge twice."),
+        note("in-title", "Bridge inspection", body="Drones flew twice."),
+        note("in-summary", "Roads", summary="Drones inspected a bridge.", body="Twice."),
+    ])
+    assert keys(index, "bridge") == ["case:in-title", "case:in-summary", "case:in-body"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("division:transport", {"road-safety"}),
+    ('division:"Forests, Land and Housing"', {"housing"}),
+    ("Division:STATISTICS", {"phone-data"}),
+    ("nexus:smart-cities", {"housing"}),
+    ("sdg:5", {"phone-data"}),
+    ('sdg:"Gender equality"', {"phone-data"}),
+    ("partner:velox", {"road-safety"}),
+    ("partnertype:academia", {"phone-data"}),
+    ("type:data-sharing", {"phone-data"}),
+    ("year:2018", {"road-safety"}),
+    ("year:[2015 TO 2016]", {"housing"}),
+    ("status:completed", {"garment"}),
+    ("kind:pitfall", {"garment"}),
+    ("title:safety", {"road-safety"}),
+    ("standard division:trade", {"garment"}),
+])
+def test_each_fielded_filter_restricts_the_results(index, text, expected):
+    assert cases(index, text) == expected
+
+
+def test_type_can_also_mean_case_or_lesson(index):
+    assert set(keys(index, "type:lesson standard")) == {"lesson:garment--1"}
+
+
+def test_a_filter_value_that_does_not_exist_matches_nothing(index):
+    assert keys(index, "division:atlantis") == []
+
+
+def test_phrases_need_the_words_together(index):
+    assert cases(index, '"road safety campaign"') == {"road-safety"}
+    assert cases(index, '"safety road"') == set()
+
+
+def test_not_and_or_and_parentheses(index):
+    assert cases(index, "standard NOT garment") == {"housing"}
+    assert cases(index, "(helmets OR insulation) AND cities") == {"housing"}
+
+
+def test_wildcards_expand_to_matching_words(index):
+    assert cases(index, "statistic*") == {"phone-data"}
+
+
+@pytest.mark.parametrize("text", [
+    '"road safety', "(road safety", "road safety)", "road AND", "road AND (safety OR",
+    "a:b:c road", "road^x", "NOT NOT road )(", "road \u202e\x00 \U0001f697",
+    "road " * 2000,
+])
+def test_broken_syntax_falls_back_to_the_words(index, text):
+    assert "case:road-safety" in keys(index, text)
+
+
+@pytest.mark.parametrize("text", [
+    "AND", "NOT", "division:", "year:abc", "*", "t*", "[a TO", "\x00", "\U0001f697", "x" * 10000,
+])
+def test_odd_queries_never_raise(index, text):
+    index.search(text, filter=EVERYONE)
+
+
+def test_an_empty_query_lists_every_visible_document(index):
+    result = index.search("", filter=EVERYONE, limit=1000)
+    visible = {d.key for n in NOTES if n.visibility == "public" for d in documents_for(n)}
+    assert set(result.matched) == visible
+    assert result.total == len(visible)
+
+
+def test_a_misspelt_word_gets_a_suggestion(index):
+    assert index.search("traceabilty", filter=EVERYONE).suggestion == "traceability"
+    assert index.search("road safty", filter=EVERYONE).suggestion == "road safety"
+
+
+def test_a_correct_query_gets_no_suggestion(index):
+    assert index.search("traceability", filter=EVERYONE).suggestion is None
+    assert index.search("zzzzqqq", filter=EVERYONE).suggestion is None
+
+
+def test_a_typo_that_slipped_into_one_note_still_gets_a_suggestion(tmp_path):
+    notes = [note(f"n{n}", f"Traceability pilot {n}") for n in range(21)]
+    index = build(tmp_path, [*notes, note("typo", "Traceabilty of cotton")])
+    result = index.search("traceabilty", filter=EVERYONE)
+    assert (result.total, result.suggestion) == (1, "traceability")
+
+
+def test_suggestions_never_reveal_words_of_hidden_notes(index):
+    assert index.search("quokkalit", filter=EVERYONE).suggestion is None
+    reviewer = filter_query(Filters(), staff("rita", "reviewer"))
+    assert index.search("quokkalit", filter=reviewer).suggestion == "quokkalith"
+
+
+def test_snippets_mark_the_matches_and_escape_everything_else(tmp_path):
+    hostile = note("hostile", "Scripted note", summary="A <script>alert('x')</script> & data.")
+    index = build(tmp_path, [hostile])
+    [hit] = index.search("data", filter=EVERYONE, limit=1).hits
+    assert hit.snippet == "A &lt;script&gt;alert('x')&lt;/script&gt; &amp; <mark>data</mark>."
+
+
+def test_snippets_prefer_the_passage_with_most_query_words(index):
+    hits = index.search("roaming gender", filter=EVERYONE).hits
+    assert "<mark>roaming</mark>" in hits[0].snippet and "<mark>gender</mark>" in hits[0].snippet
+
+
+def test_a_hit_without_highlightable_words_shows_the_start_of_its_text(index):
+    [hit] = index.search("partner:aurelia type:case", filter=EVERYONE).hits
+    assert hit.snippet == "A clothing brand piloted a traceability standard."
+
+
+def test_snippets_for_any_keys_beyond_the_first_hits(index):
+    assert index.search("helmets", filter=EVERYONE, snippets=0).hits[0].snippet == ""
+    assert index.snippets_for("helmets", ["case:road-safety", "case:nowhere"]) == {
+        "case:road-safety": "<mark>Helmets</mark> and seat belts were the themes of the campaign."
+    }
+
+
+def test_restricted_notes_never_reach_anonymous_viewers(index):
+    for text in ("lithium", "quokkalith", "", "division:environment", "mining OR standard"):
+        result = index.search(text, filter=EVERYONE)
+        assert not any(k.startswith(("case:secret", "lesson:secret")) for k in result.matched)
+        assert all(hit.key in result.matched for hit in result.hits)
+        assert result.total == len(result.matched)
+    assert keys(index, "lithium", filter=filter_query(Filters(), staff("rita", "reviewer"))) == [
+        "case:secret"]
+
+
+def test_a_filter_that_accepts_nothing_returns_nothing(index):
+    result = index.search("standard", filter=filter_query(Filters(), ANONYMOUS, states=()))
+    assert (result.hits, result.total, result.matched, result.suggestion) == ([], 0, [], None)
+
+
+def test_date_sort_puts_the_newest_first(index):
+    found = keys(index, "type:case", sort="date")
+    assert found == ["case:phone-data", "case:garment", "case:road-safety", "case:housing"]
+
+
+def test_vectorised_matching_and_scores_equal_whoosh_bm25f(index):
+    index.upsert(documents_for(note("road-safety", "Road safety again")))  # two segments
+    searcher = whoosh_index.open_dir(str(index.directory)).searcher()
+    snapshot = Snapshot(searcher, {}, TEXT_FIELDS)
+    for text in ("standard", "road safety", "standard OR cities", "standard NOT garment",
+                 "data ANDMAYBE tourism", '"road safety"', "stand*", "division:trade"):
+        q = index.parse_query(text)
+        mask, scores = snapshot.evaluate(q)
+        expected = {hit.docnum: hit.score for hit in searcher.search(q, limit=None)}
+        assert set(np.flatnonzero(mask)) == set(expected), text
+        if text not in ("stand*", "division:trade"):  # Whoosh scores these by constants
+            assert scores[list(expected)] == pytest.approx(list(expected.values()), rel=1e-4)
+
+
+def test_upserts_are_searchable_at_once(index):
+    index.upsert(documents_for(note("bridge", "Suspension bridge monitoring")))
+    assert keys(index, "suspension") == ["case:bridge"]
+    index.upsert(documents_for(note("bridge", "Cable-stayed bridge monitoring")))
+    assert keys(index, "suspension") == []
+    assert keys(index, "cable") == ["case:bridge"]
+
+
+def test_upserting_a_note_drops_the_lessons_it_no_longer_has(index):
+    garment = NOTES[0]
+    shorter = note("garment", garment.title, lessons=(("lesson", "Only one lesson now."),))
+    index.upsert(documents_for(shorter))
+    assert sorted(k for k in index.doc_hashes() if "garment" in k) == [
+        "case:garment", "lesson:garment--1"]
+    assert keys(index, "workshops") == []
+
+
+def test_deleting_a_case_removes_its_note_and_lessons(index):
+    index.delete_case("garment")
+    assert not [k for k in index.doc_hashes() if "garment" in k]
+    assert keys(index, "traceability") == []
+
+
+def test_doc_hashes_and_count_describe_what_is_indexed(index):
+    hashes = index.doc_hashes()
+    assert len(hashes) == index.doc_count() == sum(len(documents_for(n)) for n in NOTES)
+    assert hashes["lesson:garment--2"] == NOTES[0].content_hash()
+
+
+def test_rebuild_replaces_everything_and_reports_progress(index):
+    progress = []
+    assert index.rebuild(documents_for(NOTES[1]), progress=progress.append) == 2
+    assert progress == [2]
+    assert set(index.doc_hashes()) == {"case:road-safety", "lesson:road-safety--1"}
+
+
+def test_concurrent_upserts_from_eight_threads_leave_a_consistent_index(index):
+    errors = []
+
+    def write(n: int) -> None:
+        try:
+            for round in range(3):
+                index.upsert(documents_for(note(
+                    f"thread-{n}", f"Thread {n} round {round}", lessons=(("lesson", "x y"),))))
+                index.search("thread", filter=EVERYONE)
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    reopened = KeywordIndex(index.directory)
+    assert sorted(keys(reopened, "type:case round", limit=100)) == sorted(
+        f"case:thread-{n}" for n in range(8))
+    assert all(f"lesson:thread-{n}--1" in reopened.doc_hashes() for n in range(8))
+
+
+def test_a_writer_in_another_process_is_waited_for_then_reported(index):
+    lock = whoosh_index.open_dir(str(index.directory)).lock("WRITELOCK")  # as another process
+    assert lock.acquire()
+    threading.Timer(0.3, lock.release).start()
+    index.upsert(documents_for(note("late", "Late arrival")))
+    assert keys(index, "arrival") == ["case:late"]
+    assert lock.acquire()
+    try:
+        impatient = KeywordIndex(index.directory, lock_timeout=0.2)
+        with pytest.raises(IndexBusy, match="write lock"):
+            impatient.delete_case("late")
+    finally:
+        lock.release()
+
+
+def test_a_corrupt_index_raises_index_corrupt_and_can_be_recreated(index):
+    directory = index.directory
+    index.close()
+    [toc] = directory.glob("_MAIN_*.toc")
+    toc.write_bytes(b"not a table of contents")
+    with pytest.raises(IndexCorrupt, match="rebuild it from the database"):
+        KeywordIndex(directory)
+    recreated = KeywordIndex.create(directory)
+    assert recreated.doc_count() == 0
+
+
+def test_segments_without_a_table_of_contents_are_corrupt(index):
+    directory = index.directory
+    index.close()
+    for toc in directory.glob("_MAIN_*.toc"):
+        toc.unlink()
+    with pytest.raises(IndexCorrupt, match="no table of contents"):
+        KeywordIndex(directory)
+
+
+def test_an_empty_folder_gets_an_empty_index(tmp_path):
+    assert KeywordIndex(tmp_path / "new").doc_count() == 0
+
+
+# filter_query must accept exactly what Filters.matches and access.can_see accept
+
+VIEWERS = [
+    ANONYMOUS, staff(), staff("rita", "reviewer"), staff("ada", "admin"),
+    staff("carl", "contributor", divisions=("transport",)),
+    staff("cleo", "contributor", divisions=("trade", "statistics")),
+    Viewer("nodiv", frozenset({"contributor"})),
+]
+VALUES = {
+    "division": ["transport", "trade", "statistics", "environment"],
+    "nexus": ["natural-resources", "smart-cities", "mobility-connectivity", "measuring-sdgs"],
+    "sdg": list(range(1, 18)),
+    "partnership_type": ["joint-project", "data-sharing", "financial-contribution"],
+    "partner_type": ["business", "academia", "ngo"],
+    "status": ["proposed", "active", "completed", "discontinued"],
+    "kind": ["good-practice", "lesson", "pitfall"],
+    "type": ["case", "lesson"],
+}
+
+
+def random_doc(rng: random.Random, n: int) -> IndexDoc:
+    start = rng.choice([None, *range(2012, 2025)])
+    lesson = rng.random() < 0.6
+    return IndexDoc(
+        key=f"{'lesson' if lesson else 'case'}:doc-{n}", type="lesson" if lesson else "case",
+        id=f"doc-{n}", case_id=f"doc-{n}", title="t", summary="", body="", lessons="",
+        partners="", division=rng.choice(VALUES["division"]),
+        nexus_areas=rng.sample(VALUES["nexus"], rng.randint(0, 2)),
+        sdgs=rng.sample(VALUES["sdg"], rng.randint(0, 3)),
+        partnership_types=rng.sample(VALUES["partnership_type"], rng.randint(0, 2)),
+        partner_types=rng.sample(VALUES["partner_type"], rng.randint(0, 2)),
+        years=[] if start is None else list(range(start, start + rng.randint(1, 4))),
+        start_year=start, status=rng.choice(VALUES["status"]),
+        kind=rng.choice(VALUES["kind"]) if lesson else "", good_practice=rng.random() < 0.3,
+        visibility=rng.choice(["public", "internal", "restricted"]),
+        state=rng.choice(["published", "published", "draft", "submitted"]),
+    )
+
+
+def random_filters(rng: random.Random) -> Filters:
+    chosen = {name: tuple(rng.sample(values, rng.choice([0, 0, 1, 2])))
+              for name, values in VALUES.items()}
+    low = rng.choice([None, *range(2010, 2026)])
+    high = rng.choice([None, *range(2010, 2026)])
+    return Filters(**chosen, year_from=low, year_to=high, good_practice=rng.random() < 0.2)
+
+
+def test_filter_query_accepts_exactly_what_the_python_predicates_accept(tmp_path):
+    rng = random.Random(20210)
+    docs = [random_doc(rng, n) for n in range(400)]
+    index = KeywordIndex(tmp_path / "keyword")
+    index.rebuild(docs)
+    for _ in range(300):
+        filters, viewer = random_filters(rng), rng.choice(VIEWERS)
+        states = rng.choice([("published",), ("published", "draft"), ()])
+        expected = {d.key for d in docs
+                    if filters.matches(d) and can_see(viewer, d.visibility, d.division)
+                    and d.state in states}
+        result = index.search("", filter=filter_query(filters, viewer, states), limit=0)
+        assert set(result.matched) == expected, (filters, viewer, states)
