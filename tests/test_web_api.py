@@ -195,3 +195,16 @@ def test_openapi_references_resolve(client):
         node = document
         for part in ref.split("/"):
             node = node[part]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/cases/☕", "/api/v1/lessons/%00",
+                                  "/api/v1/recommendations/%F0%9F%9A%97/1"])
+def test_odd_unicode_in_api_addresses_is_a_json_404(client, path):
+    assert_json_error(client.get(path), 404)
+
+
+@pytest.mark.parametrize("q", ["café ☕", "Z̤͔ͧ̑̓ä͖̭̈̇lͮ̒ͫǫ̗͔̈́", "דאטה", "\u200bzero width", "((("])
+def test_odd_unicode_queries_answer_json(client, q):
+    response = client.get("/api/v1/search", query_string={"q": q})
+    assert response.status_code == 200
+    assert set(response.json) >= {"total", "hits", "facets", "suggestion"}

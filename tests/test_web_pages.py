@@ -249,3 +249,21 @@ def test_a_note_saved_after_the_indexes_opened_still_has_its_page(tmp_path):
     response = client.get("/cases/saved-late")
     assert response.status_code == 200
     assert "No related case notes found." in text_of(response)
+
+
+@pytest.mark.parametrize("query", ["page=-1", "per_page=100000", "sdg=99", "q=%01", "x=1"])
+def test_term_pages_reject_bad_parameters_with_a_400(client, query):
+    response = client.get(f"/divisions/transport?{query}")
+    assert response.status_code == 400
+    assert "Bad request" in text_of(response)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/cases/☕", "/cases/%00", "/lessons/%F0%9F%9A%97--1", "/recommendations/ü/1",
+     "/nexus/%E2%80%AE", "/sdgs/%D9%A3", "/divisions/" + "x" * 5000],
+)
+def test_odd_unicode_in_addresses_is_a_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "Traceback" not in response.get_data(as_text=True)

@@ -70,6 +70,12 @@ def _choice(filters: Filters, name: str, value: FacetValue) -> FacetChoice:
     return FacetChoice(label, value.count, value.selected, filters.toggled(name, value.value))
 
 
+def label(code: object) -> str:
+    """A readable label for a fixed code such as ``in-progress`` or ``good-practice``."""
+    text = str(code).replace("-", " ").replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
 def active_filters(filters: Filters, taxonomy: Taxonomy, fixed: str | None = None
                    ) -> list[tuple[str, Filters]]:
     """Each filter in force except ``fixed``, as a label and the filters left without it."""
@@ -85,7 +91,7 @@ def active_filters(filters: Filters, taxonomy: Taxonomy, fixed: str | None = Non
             elif isinstance(vocabulary, str):
                 text = taxonomy.vocabulary(vocabulary).name_of(value)
             else:
-                text = str(value).replace("-", " ").capitalize()
+                text = label(value)
             active.append((f"{FACET_TITLES[name]}: {text}", filters.toggled(name, value)))
     if filters.year_from is not None:
         active.append((f"From {filters.year_from}", replace(filters, year_from=None)))

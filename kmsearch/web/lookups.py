@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from ..access import Viewer
+from ..access import Viewer, can_see
 from ..library import Library
 from ..records import CaseNote, Lesson, Recommendation
 from ..store import StoredCase
@@ -34,11 +34,9 @@ def linked_recommendations(library: Library, note: CaseNote) -> list[Recommendat
 
 
 def can_see_history(viewer: Viewer, note: CaseNote) -> bool:
-    """Revision history (who changed a note, when) is for reviewers, admins and the note's
-    division's contributors."""
-    return viewer.sees_all_restricted or (
-        "contributor" in viewer.roles and note.division in viewer.divisions
-    )
+    """Revision history (who changed a note, when) is for those who may see the division's
+    restricted notes: reviewers, admins and the division's contributors."""
+    return can_see(viewer, "restricted", note.division)
 
 
 def good_practices(cases: list[StoredCase]) -> list[tuple[Lesson, StoredCase]]:

@@ -13,7 +13,7 @@ from ..filters import Filters
 from ..records import CaseNote, Recommendation
 from .auth import current_viewer
 from .context import current_library
-from .facets import active_filters, facet_groups
+from .facets import active_filters, facet_groups, label
 from .markdown import render_markdown
 
 # (endpoint, label, prefix of the endpoints that belong to the entry)
@@ -65,12 +65,6 @@ def section() -> str:
     """The navigation entry the current page belongs to, for ``aria-current``."""
     endpoint = request.endpoint or ""
     return next((entry for entry, _, prefix in NAVIGATION if endpoint.startswith(prefix)), "")
-
-
-def label(code: Any) -> str:
-    """A readable label for a fixed code such as ``in-progress`` or ``good-practice``."""
-    text = str(code).replace("-", " ").replace("_", " ")
-    return text[:1].upper() + text[1:]
 
 
 def years(item: CaseNote | IndexDoc) -> str:
