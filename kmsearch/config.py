@@ -1,4 +1,4 @@
-"""Settings and paths: defaults, then ``KMSEARCH_*`` environment variables, then explicit overrides."""
+"""Settings and paths: defaults, then ``KMSEARCH_*`` environment variables, then overrides."""
 
 from __future__ import annotations
 
@@ -18,12 +18,17 @@ class Settings:
     db_path: Path = PROJECT_ROOT / "instance" / "kmsearch.db"
     index_dir: Path = PROJECT_ROOT / "indexes"
     taxonomy_path: Path | None = None
+    embedding_cache: Path | None = None  # default: <index_dir>/embedding-cache.sqlite
     default_evaluation: str = "private-sector-2021"
     rrf_k: int = 60
     embed_threads: int = 0  # 0: one per core, at most 4
     embed_batch_size: int = 32
     max_query_length: int = 1000
     max_per_page: int = 100
+
+    @property
+    def embedding_cache_file(self) -> Path:
+        return self.embedding_cache or self.index_dir / "embedding-cache.sqlite"
 
     @property
     def taxonomy_file(self) -> Path:
@@ -44,7 +49,7 @@ class Settings:
         return replace(cls(), **values)
 
 
-_PATHS = {"corpus_dir", "db_path", "index_dir", "taxonomy_path"}
+_PATHS = {"corpus_dir", "db_path", "index_dir", "taxonomy_path", "embedding_cache"}
 _INTS = {"rrf_k", "embed_threads", "embed_batch_size", "max_query_length", "max_per_page"}
 
 
@@ -55,5 +60,6 @@ def _convert(name: str, value: Any) -> Any:
         try:
             return int(value)
         except ValueError as exc:
-            raise ValueError(f"KMSEARCH_{name.upper()} must be a whole number, not {value!r}") from exc
+            message = f"KMSEARCH_{name.upper()} must be a whole number, not {value!r}"
+            raise ValueError(message) from exc
     return value

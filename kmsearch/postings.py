@@ -147,6 +147,10 @@ class Snapshot:
             for child_mask, child_scores in results:
                 combine(mask, child_mask, out=mask)
                 scores += child_scores
+            if isinstance(q, query.Or) and q.scale is not None and len(results) > 1:
+                # coordination: a document matching k of n words keeps k/n of its score
+                matched = np.sum([child_mask for child_mask, _ in results], axis=0)
+                scores *= matched.astype(np.float32) / np.float32(len(results))
             return mask, _within(mask, scores, q.boost)
         if isinstance(q, query.Not):
             # like Whoosh, a constant score for every document the clause does not exclude

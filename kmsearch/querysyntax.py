@@ -1,7 +1,9 @@
 """The keyword search language: user query strings and search filters as Whoosh queries.
 
-Free text searches the stemmed text fields (AND by default, ``"phrases"``, AND/OR/NOT,
-parentheses, wildcards); ``field:value`` restricts to a facet, by code or display name.
+Free text searches the stemmed text fields: any of the words may match, and documents that
+match more of them rank higher (coordination), so a question in plain words finds its notes;
+``"phrases"``, AND/OR/NOT, parentheses and wildcards work as usual. ``field:value`` restricts to
+a facet, by code or display name, and is always required.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import re
 from whoosh import query
 from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import ID, TEXT, Schema
-from whoosh.qparser import FieldAliasPlugin, MultifieldParser, SingleQuotePlugin
+from whoosh.qparser import FieldAliasPlugin, MultifieldParser, OrGroup, SingleQuotePlugin
 
 from .access import Viewer
 from .filters import YEAR_RANGE, Filters
@@ -40,6 +42,8 @@ ALIASES = {
 }
 DOCUMENT_TYPES = {"case": "case", "cases": "case", "lesson": "lesson", "lessons": "lesson"}
 MAX_QUERY_CHARS = 1000
+# Marks the implicit OR between free-text words; the scorer multiplies by the share matched.
+COORDINATED = 1.0
 MIN_WILDCARD_PREFIX = 3
 _FIELD_PREFIX = re.compile(r"\b(\w+):")
 _WORD = re.compile(r"\w+")
@@ -54,7 +58,9 @@ class QuerySyntax:
         fields = {name: TEXT(analyzer=STEMMING) for name in TEXT_FIELDS}
         fields |= {name: ID() for name in QUERY_FILTERS}
         self.schema = Schema(**fields)
-        self.parser = MultifieldParser(TEXT_FIELDS, self.schema, fieldboosts=FIELD_BOOSTS)
+        self.parser = MultifieldParser(
+            TEXT_FIELDS, self.schema, fieldboosts=FIELD_BOOSTS, group=OrGroup.factory(COORDINATED)
+        )
         self.parser.remove_plugin_class(SingleQuotePlugin)
         self.parser.add_plugin(FieldAliasPlugin(ALIASES))
         known = set(self.schema.names()) | {a for names in ALIASES.values() for a in names}
@@ -69,7 +75,10 @@ class QuerySyntax:
             parsed = self.parser.parse(self._fold_field_names(text))
             if _has_errors(parsed):
                 return self.plain_words(text)
+            implicit = isinstance(parsed, query.Or) and parsed.scale is not None
             parsed = self._map_filters(parsed).normalize()
+            if implicit:
+                parsed = _coordinate(parsed)
         except Exception:  # noqa: BLE001 - any parser failure means: search the words instead
             return self.plain_words(text)
         return self.plain_words(text) if parsed is query.NullQuery else parsed
@@ -85,7 +94,9 @@ class QuerySyntax:
                 clauses.append(
                     query.Or([query.Term(f, stem, boost=b) for f, b in FIELD_BOOSTS.items()])
                 )
-        return query.And(clauses).normalize() if clauses else query.Every()
+        if len(clauses) > 1:
+            return query.Or(clauses, scale=COORDINATED)
+        return clauses[0] if clauses else query.Every()
 
     @staticmethod
     def clip(text: str) -> str:
@@ -151,6 +162,32 @@ class QuerySyntax:
                     and start is not None and end is not None):
                 found[(start, end)] = term.text
         return found
+
+
+def _coordinate(q: query.Query) -> query.Query:
+    """Regroup the words of an implicit OR: ``a b NOT c division:x`` is (a OR b, coordinated)
+    AND NOT c AND division:x, each word's fields kept together so coordination counts words."""
+    if not isinstance(q, query.Or):
+        return q
+    facets: list[query.Query] = []
+    words: dict[object, list[query.Query]] = {}
+    for child in q.subqueries:
+        if _is_facet_clause(child) or isinstance(child, query.Not):
+            facets.append(child)
+            continue
+        same_word = isinstance(child, query.Term) and child.fieldname in TEXT_FIELDS
+        words.setdefault(child.text if same_word else id(child), []).append(child)
+    clauses = [group[0] if len(group) == 1 else query.Or(group) for group in words.values()]
+    if len(clauses) > 1:
+        facets.append(query.Or(clauses, boost=q.boost, scale=COORDINATED))
+    elif clauses:
+        facets.append(clauses[0])
+    return facets[0] if len(facets) == 1 else query.And(facets)
+
+
+def _is_facet_clause(q: query.Query) -> bool:
+    names = {name for name, _ in q.iter_all_terms()}
+    return bool(names) and not names & set(TEXT_FIELDS)
 
 
 def without_negations(q: query.Query) -> query.Query:

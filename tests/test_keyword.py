@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from whoosh import index as whoosh_index
+from whoosh import query
 
 from kmsearch.access import ANONYMOUS, Viewer, can_see, staff
 from kmsearch.documents import IndexDoc, documents_for
@@ -239,6 +240,13 @@ def test_vectorised_matching_and_scores_equal_whoosh_bm25f(index):
         q = index.parse_query(text)
         mask, scores = snapshot.evaluate(q)
         expected = {hit.docnum: hit.score for hit in searcher.search(q, limit=None)}
+        if getattr(q, "scale", None) is not None:  # coordinated words: Whoosh sum x share matched
+            plain = query.Or(q.subqueries)
+            words = [set(h.docnum for h in searcher.search(w, limit=None)) for w in q.subqueries]
+            expected = {
+                hit.docnum: hit.score * sum(hit.docnum in w for w in words) / len(words)
+                for hit in searcher.search(plain, limit=None)
+            }
         assert set(np.flatnonzero(mask)) == set(expected), text
         if text not in ("stand*", "division:trade"):  # Whoosh scores these by constants
             assert scores[list(expected)] == pytest.approx(list(expected.values()), rel=1e-4)
@@ -403,3 +411,20 @@ def test_filter_query_accepts_exactly_what_the_python_predicates_accept(tmp_path
                     and d.state in states}
         result = index.search("", filter=filter_query(filters, viewer, states), limit=0)
         assert set(result.matched) == expected, (filters, viewer, states)
+
+
+def test_a_question_in_plain_words_finds_notes_that_match_some_of_its_words(index):
+    found = keys(index, "has anyone worked on road helmets with zzzunheard partners")
+    assert found and found[0].startswith("case:road-safety")
+
+
+def test_documents_matching_more_words_rank_above_those_matching_fewer(index):
+    result = index.search("road safety cities", filter=EVERYONE)
+    scores = {hit.key: hit.score for hit in result.hits}
+    both = index.search("road safety", filter=EVERYONE).hits[0].key
+    assert max(scores, key=scores.get) == both
+
+
+def test_facet_clauses_and_negations_stay_required_among_optional_words(index):
+    assert cases(index, "standard helmets division:trade") == {"garment"}
+    assert "garment" not in cases(index, "standard helmets NOT garment")

@@ -1,0 +1,182 @@
+"""Keep the derived indexes in step with the database: open, detect staleness, sync, rebuild."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .catalog import Catalog
+from .documents import IndexDoc, documents_for
+from .keyword import IndexCorrupt as KeywordCorrupt
+from .keyword import KeywordIndex
+from .store import Store
+from .taxonomy import Taxonomy
+from .vectors import CACHE_FILE, EmbeddingCache, VectorIndex
+from .vectors import IndexCorrupt as VectorCorrupt
+
+log = logging.getLogger(__name__)
+SEARCHABLE_STATES = ("published",)
+
+
+@dataclass
+class SyncReport:
+    """What opening or syncing the indexes did, for the CLI and the logs."""
+
+    rebuilt: list[str] = field(default_factory=list)  # "keyword" / "vectors", with reasons
+    updated: list[str] = field(default_factory=list)  # case ids re-indexed
+    deleted: list[str] = field(default_factory=list)  # case ids dropped from the indexes
+    documents: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.rebuilt or self.updated or self.deleted)
+
+
+class Indexes:
+    """The keyword index, the vector index and the catalog of one index folder."""
+
+    def __init__(
+        self,
+        directory: Path,
+        taxonomy: Taxonomy | None = None,
+        embedder_factory=None,
+        cache_path: Path | None = None,
+    ):
+        self.directory = Path(directory)
+        self.taxonomy = taxonomy
+        self._embedder_factory = embedder_factory
+        self._cache_path = cache_path or self.directory / CACHE_FILE
+        self._cache: EmbeddingCache | None = None
+        self._lock = threading.RLock()
+        self.keyword: KeywordIndex | None = None
+        self.vectors: VectorIndex | None = None
+        self.catalog = Catalog()
+        self._docs: dict[str, list[IndexDoc]] = {}
+
+    def open(self, store: Store, progress: Callable[..., None] | None = None) -> SyncReport:
+        """Open both indexes, rebuilding a missing or corrupt one, then sync with the store."""
+        with self._lock:
+            report = SyncReport()
+            self._docs = {s.note.id: documents_for(s.note, s.state) for s in _searchable(store)}
+            docs = [doc for group in self._docs.values() for doc in group]
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self.keyword = self._open_keyword(docs, report, progress)
+            self.vectors = self._open_vectors(docs, report, progress)
+            self._sync(report)
+            self.catalog = Catalog(docs)
+            report.documents = len(docs)
+            return report
+
+    def rebuild(self, store: Store, progress: Callable[..., None] | None = None) -> SyncReport:
+        """Rebuild everything from the database (the embedding cache is kept)."""
+        with self._lock:
+            self._docs = {s.note.id: documents_for(s.note, s.state) for s in _searchable(store)}
+            docs = [doc for group in self._docs.values() for doc in group]
+            self.keyword = KeywordIndex.create(self.directory / "keyword", self.taxonomy)
+            self.keyword.rebuild(docs, progress=progress)
+            self.vectors = self._new_vectors()
+            self.vectors.rebuild(docs, progress=progress)
+            self.vectors.save()
+            self.catalog = Catalog(docs)
+            return SyncReport(rebuilt=["keyword", "vectors"], documents=len(docs))
+
+    def keys_of(self, case_id: str) -> list[str]:
+        """The document keys of one note: its case document and its lessons."""
+        return [d.key for d in self._docs.get(case_id, [])]
+
+    def refresh_case(self, store: Store, case_id: str) -> None:
+        """Re-index one note after it changed in the store; searchable when this returns."""
+        with self._lock:
+            stored = store.get_case(case_id)
+            old_keys = {d.key for d in self._docs.get(case_id, [])}
+            if stored is not None and stored.state in SEARCHABLE_STATES:
+                docs = documents_for(stored.note, stored.state)
+                self._docs[case_id] = docs
+                self.keyword.upsert_case(docs)
+                self.vectors.upsert(docs)
+                stale = old_keys - {d.key for d in docs}
+                if stale:
+                    self.vectors.delete(stale)
+            else:
+                self._docs.pop(case_id, None)
+                self.keyword.delete_case(case_id)
+                self.vectors.delete(old_keys)
+            self.vectors.save()
+            self.catalog = Catalog(d for group in self._docs.values() for d in group)
+
+    def _open_keyword(self, docs: list[IndexDoc], report: SyncReport, progress) -> KeywordIndex:
+        path = self.directory / "keyword"
+        try:
+            index = KeywordIndex(path, self.taxonomy)
+            if index.doc_count() or not docs:
+                return index
+            reason = "missing"
+        except KeywordCorrupt as exc:
+            log.warning("keyword index at %s unusable (%s); rebuilding", path, exc)
+            reason = str(exc)
+        report.rebuilt.append(f"keyword ({reason})")
+        index = KeywordIndex.create(path, self.taxonomy)
+        index.rebuild(docs, progress=progress)
+        return index
+
+    def _open_vectors(self, docs: list[IndexDoc], report: SyncReport, progress) -> VectorIndex:
+        index = self._new_vectors()
+        try:
+            if index.load():
+                return index
+            reason = "missing"
+        except VectorCorrupt as exc:
+            log.warning("vector index in %s unusable (%s); rebuilding", self.directory, exc)
+            reason = str(exc)
+        report.rebuilt.append(f"vectors ({reason})")
+        index.rebuild(docs, progress=progress)
+        index.save()
+        return index
+
+    def _new_vectors(self) -> VectorIndex:
+        """A vector index sharing one embedding cache, kept beside it so rebuilds reuse it."""
+        if self._cache is None:
+            self._cache_path.parent.mkdir(parents=True, exist_ok=True)
+            self._cache = EmbeddingCache(self._cache_path)
+        options = {"cache": self._cache}
+        if self._embedder_factory is not None:
+            options["embedder_factory"] = self._embedder_factory
+        return VectorIndex(self.directory / "vectors", **options)
+
+    def _sync(self, report: SyncReport) -> None:
+        """Bring both indexes to the store's content, touching only notes whose hash changed."""
+        wanted = {d.key: d.content_hash for group in self._docs.values() for d in group}
+        for index in (self.keyword, self.vectors):
+            have = index.doc_hashes()
+            changed = {_case_of(k) for k, h in wanted.items() if have.get(k) != h}
+            gone = {_case_of(k) for k in have.keys() - wanted.keys()} - changed
+            if not changed and not gone:
+                continue
+            docs = [d for case_id in sorted(changed) for d in self._docs[case_id]]
+            stale = [k for k in have.keys() - wanted.keys()]
+            if index is self.keyword:
+                if docs:
+                    index.upsert(docs)
+                for case_id in sorted(gone):
+                    index.delete_case(case_id)
+            else:
+                if docs:
+                    index.upsert(docs)
+                if stale:
+                    index.delete(stale)
+                index.save()
+            report.updated = sorted(set(report.updated) | changed)
+            report.deleted = sorted(set(report.deleted) | gone)
+
+
+def _searchable(store: Store) -> Iterable:
+    return store.iter_cases(states=SEARCHABLE_STATES)
+
+
+def _case_of(key: str) -> str:
+    """The case id of a document key: ``case:<id>`` or ``lesson:<id>--<n>``."""
+    kind, _, rest = key.partition(":")
+    return rest.rsplit("--", 1)[0] if kind == "lesson" else rest

@@ -1,0 +1,180 @@
+"""The search service that web pages, the JSON API and the CLI all call."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from html import escape
+
+import numpy as np
+
+from .access import ANONYMOUS, Viewer
+from .config import Settings
+from .engine import EngineSettings, SearchEngine
+from .errors import NotFound, Problem, ValidationError
+from .filters import NO_FILTERS, Filters
+from .indexer import Indexes, SyncReport
+from .results import Hit, SearchResults
+from .store import Store
+from .taxonomy import Taxonomy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class LinkSuggestion:
+    code: str
+    label: str
+    score: float
+
+
+@dataclass
+class LinkSuggestions:
+    """What a text is about, by similarity to the taxonomy's and recommendations' descriptions."""
+
+    nexus_areas: list[LinkSuggestion] = field(default_factory=list)
+    recommendations: list[LinkSuggestion] = field(default_factory=list)
+    sdgs: list[LinkSuggestion] = field(default_factory=list)
+    cases: list[Hit] = field(default_factory=list)
+
+
+class SearchService:
+    """Search, related notes and link suggestions over the indexes derived from the store."""
+
+    def __init__(self, store: Store, taxonomy: Taxonomy, settings: Settings, embedder_factory=None):
+        self.store = store
+        self.taxonomy = taxonomy
+        self.settings = settings
+        self.indexes = Indexes(
+            settings.index_dir, taxonomy, embedder_factory, settings.embedding_cache_file
+        )
+        self._lock = threading.Lock()
+        self._opened: SyncReport | None = None
+        self._engine: SearchEngine | None = None
+        self._label_vectors: dict[str, tuple[list[LinkSuggestion], np.ndarray]] = {}
+
+    def open(self, progress: Callable[..., None] | None = None) -> SyncReport:
+        """Open (and if needed rebuild or sync) the indexes; later calls return the first report."""
+        with self._lock:
+            if self._opened is None:
+                self._opened = self.indexes.open(self.store, progress)
+                if self._opened.rebuilt:
+                    log.warning("rebuilt indexes: %s", ", ".join(self._opened.rebuilt))
+            return self._opened
+
+    def reindex(self, progress: Callable[..., None] | None = None) -> SyncReport:
+        with self._lock:
+            self._opened = self.indexes.rebuild(self.store, progress)
+            return self._opened
+
+    def case_changed(self, case_id: str) -> None:
+        """Bring the indexes up to date with one note the store just saved, archived or deleted."""
+        self.open()
+        self.indexes.refresh_case(self.store, case_id)
+
+    @property
+    def engine(self) -> SearchEngine:
+        """The engine over the current indexes; a new one only after the indexes changed."""
+        self.open()
+        indexes = self.indexes
+        parts = (indexes.keyword, indexes.vectors, indexes.catalog)
+        engine = self._engine
+        if engine is None or (engine.keyword, engine.vectors, engine.catalog) != parts:
+            engine = SearchEngine(
+                *parts,
+                taxonomy=self.taxonomy,
+                settings=EngineSettings(
+                    rrf_k=self.settings.rrf_k,
+                    max_query_length=self.settings.max_query_length,
+                    max_per_page=self.settings.max_per_page,
+                ),
+            )
+            self._engine = engine
+        return engine
+
+    def search(
+        self,
+        query: str,
+        *,
+        mode: str = "hybrid",
+        filters: Filters = NO_FILTERS,
+        viewer: Viewer = ANONYMOUS,
+        page: int = 1,
+        per_page: int = 10,
+        sort: str = "relevance",
+    ) -> SearchResults:
+        return self.engine.search(
+            query, mode=mode, filters=filters, viewer=viewer, page=page, per_page=per_page,
+            sort=sort,
+        )
+
+    def related(self, case_id: str, viewer: Viewer = ANONYMOUS, k: int = 5) -> list[Hit]:
+        """The case notes nearest to this one in meaning, among those the viewer may see."""
+        return self._nearest(f"case:{case_id}", Filters(type=("case",)), viewer, k, case_id)
+
+    def related_lessons(self, lesson_id: str, viewer: Viewer = ANONYMOUS, k: int = 5) -> list[Hit]:
+        """Lessons of other notes nearest to this lesson."""
+        case_id = lesson_id.rsplit("--", 1)[0]
+        return self._nearest(f"lesson:{lesson_id}", Filters(type=("lesson",)), viewer, k, case_id)
+
+    def _nearest(self, key: str, filters: Filters, viewer: Viewer, k: int, case_id: str):
+        engine = self.engine
+        vector = engine.vectors.doc_vector(key)
+        if vector is None:
+            raise NotFound(f"Nothing indexed for {key!r}.")
+        catalog = engine.catalog
+        mask = catalog.mask(filters, viewer)
+        for own in self.indexes.keys_of(case_id):
+            if own in catalog.rows:
+                mask[catalog.rows[own]] = False
+        hits = engine.vectors.search(vector, doc_mask=engine.vector_mask(mask), k=k)
+        return [
+            Hit(doc, h.score, escape(h.passage[:280]))
+            for h in hits
+            for doc in [catalog.docs[catalog.rows[h.key]]]
+        ]
+
+    def suggest_links(self, text: str, viewer: Viewer = ANONYMOUS, k: int = 3) -> LinkSuggestions:
+        """Nexus areas, recommendations and SDGs a text illustrates, and similar case notes."""
+        text = " ".join((text or "").split())
+        if not text:
+            raise ValidationError([Problem("request", "text", "expected some text to link")])
+        if len(text) > 20_000:
+            raise ValidationError([Problem("request", "text", "expected at most 20000 characters")])
+        engine = self.engine
+        vector = engine.vectors.embed_query(text)
+        ranked = {}
+        for group in ("nexus_areas", "recommendations", "sdgs"):
+            labels, matrix = self._labels(group)
+            scores = matrix @ vector if len(labels) else np.zeros(0)
+            order = np.argsort(-scores)[:k]
+            ranked[group] = [
+                LinkSuggestion(labels[i].code, labels[i].label, round(float(scores[i]), 4))
+                for i in order
+            ]
+        cases = engine.search(text[:1000], mode="semantic", viewer=viewer,
+                              filters=Filters(type=("case",)), per_page=k).hits
+        return LinkSuggestions(**ranked, cases=cases)
+
+    def _labels(self, group: str) -> tuple[list[LinkSuggestion], np.ndarray]:
+        if group not in self._label_vectors:
+            labels, texts = self._label_texts(group)
+            vectors = self.engine.vectors.embed_texts(texts) if texts else np.zeros((0, 1))
+            self._label_vectors[group] = (labels, vectors)
+        return self._label_vectors[group]
+
+    def _label_texts(self, group: str) -> tuple[list[LinkSuggestion], list[str]]:
+        taxonomy = self.taxonomy
+        if group == "nexus_areas":
+            terms = list(taxonomy.nexus_areas)
+            return ([LinkSuggestion(t.code, t.name, 0.0) for t in terms],
+                    [f"{t.name}. {t.description}" for t in terms])
+        if group == "sdgs":
+            terms = list(taxonomy.sdgs)
+            return ([LinkSuggestion(t.code, taxonomy.sdg_label(int(t.code)), 0.0) for t in terms],
+                    [f"Sustainable Development Goal {t.code}: {t.name}" for t in terms])
+        recs = self.store.list_recommendations()
+        return ([LinkSuggestion(r.id, f"Recommendation {r.number}", 0.0) for r in recs],
+                [r.text for r in recs])
