@@ -138,3 +138,11 @@ def test_axe_finds_no_serious_or_critical_violations(page, base_url, name, viewp
     assert serious == []
     assert page.errors == [] or name in ("not found", "bad request")
 
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_pages_fit_a_phone_screen_without_sideways_scrolling(page, base_url, name):
+    page.set_viewport_size(VIEWPORTS["phone"])
+    page.goto(base_url + PAGES[name])
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
