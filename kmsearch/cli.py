@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import sys
+import tempfile
+import textwrap
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -11,13 +15,18 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .access import ANONYMOUS, staff
 from .config import Settings
 from .corpus import case_files, read_corpus, to_csv, to_json, write_markdown
 from .errors import KmsearchError, ValidationError
+from .evaluation import METRICS, evaluate, load_beir
+from .filters import parse_filters
 from .ingest import ingest as run_ingest
 from .ingest import known_recommendations
 from .library import Library
 from .responses import parse_management_response
+from .results import MODES, SORTS
+from .serialize import plain_url, search_json
 
 PATH = click.Path(path_type=Path)
 
@@ -34,7 +43,18 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Commands(click.Group):
+    """The command group: a domain error becomes its message and exit status 1, never a trace."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KmsearchError as exc:
+            _report_error(exc)
+            ctx.exit(1)
+
+
+@click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kmsearch")
 @click.option("--db", type=PATH, envvar="KMSEARCH_DB", help="SQLite database (system of record).")
 @click.option("--index-dir", type=PATH, envvar="KMSEARCH_INDEX_DIR", help="Derived indexes folder.")
@@ -196,13 +216,121 @@ def reindex(ctx: Context) -> None:
     click.echo(f"reindexed {report.documents} documents")
 
 
+VIEWERS = {
+    "anonymous": ANONYMOUS,
+    "staff": staff("cli"),
+    "reviewer": staff("cli", "reviewer"),
+}
+FILTER_OPTIONS = ("division", "nexus", "sdg", "partnership_type", "partner_type", "status",
+                  "kind", "type")
+
+
+@cli.command()
+@click.argument("query", default="")
+@click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True)
+@click.option("--division", multiple=True, help="Code or name; repeat for several.")
+@click.option("--nexus", multiple=True, help="Nexus area code or name.")
+@click.option("--sdg", multiple=True, help="SDG number.")
+@click.option("--partnership-type", multiple=True)
+@click.option("--partner-type", multiple=True)
+@click.option("--status", multiple=True)
+@click.option("--kind", multiple=True, help="Lesson kind: good-practice, lesson, pitfall.")
+@click.option("--type", "doc_type", multiple=True, help="case or lesson.")
+@click.option("--year-from", type=int)
+@click.option("--year-to", type=int)
+@click.option("--good-practice", is_flag=True, help="Good practices only.")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--page", type=int, default=1, show_default=True)
+@click.option("--per-page", type=int, default=10, show_default=True)
+@click.option("--as", "viewer", type=click.Choice(list(VIEWERS)), default="staff",
+              show_default=True, help="Whose view: restricted notes need reviewer.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON API's answer.")
+@pass_context
+def search(ctx: Context, query: str, mode: str, doc_type: tuple[str, ...], year_from: int | None,
+           year_to: int | None, good_practice: bool, sort: str, page: int, per_page: int,
+           viewer: str, as_json: bool, **facets: tuple[str, ...]) -> None:
+    """Search case notes and lessons; an empty QUERY lists everything, newest first."""
+    library = ctx.library
+    params = {name: list(values) for name, values in facets.items()} | {"type": list(doc_type)}
+    for name, value in (("year_from", year_from), ("year_to", year_to)):
+        if value is not None:
+            params[name] = [str(value)]
+    if good_practice:
+        params["good_practice"] = ["1"]
+    filters = parse_filters(params, library.taxonomy, source="options")
+    results = library.search.search(query, mode=mode, filters=filters, viewer=VIEWERS[viewer],
+                                    page=page, per_page=per_page, sort=sort)
+    if as_json:
+        _echo_json(search_json(results))
+        return
+    click.echo(f"{results.total} results ({mode}), page {results.page} of {results.pages}")
+    if results.suggestion:
+        click.echo(f"Did you mean: {results.suggestion}")
+    start = (results.page - 1) * results.per_page
+    for rank, hit in enumerate(results.hits, start=start + 1):
+        doc = hit.doc
+        years = "-".join(dict.fromkeys(str(y) for y in doc.years[:1] + doc.years[-1:])) or "-"
+        label = "lesson" if doc.type == "lesson" else "case"
+        click.echo(f"\n{rank:>3}. [{label}] {doc.title}  ({doc.division}, {years}, "
+                   f"{doc.status}; score {hit.score:.4f})")
+        click.echo(f"     {plain_url(doc.type, doc.id)}")
+        click.echo(textwrap.fill(_plain(hit.snippet), width=96, initial_indent="     ",
+                                 subsequent_indent="     "))
+
+
+@cli.command("eval")
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--mode", type=click.Choice(["all", *MODES]), default="all", show_default=True)
+@click.option("--workdir", type=PATH, help="Keep the indexes (and embedding cache) here.")
+def evaluate_command(path: Path, mode: str, workdir: Path | None) -> None:
+    """Index a BEIR collection (corpus.jsonl, queries.jsonl, qrels/test.tsv) in a temporary
+    place and print nDCG@10, Recall@100 and MRR@10 for each mode."""
+    collection = load_beir(path)
+    modes = list(MODES) if mode == "all" else [mode]
+    click.echo(f"{path}: {len(collection.docs)} documents, {len(collection.queries)} queries",
+               err=True)
+    bars: dict[str, object] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = click.progressbar(length=total, label=stage, file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+        if done >= total:
+            bar.__exit__(None, None, None)
+
+    with tempfile.TemporaryDirectory(prefix="kmsearch-eval-") as scratch:
+        scores = evaluate(collection, modes, workdir=workdir or Path(scratch), progress=progress)
+    rows = [(m, *(f"{scores[m][metric]:.4f}" for metric in METRICS)) for m in modes]
+    click.echo(_table(rows, ("mode", *METRICS)))
+
+
+def _plain(snippet: str) -> str:
+    """A snippet for the terminal: <mark> becomes [brackets], entities are unescaped."""
+    text = snippet.replace("<mark>", "[").replace("</mark>", "]")
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+@pass_context
+def serve(ctx: Context, host: str, port: int, threads: int) -> None:
+    """Serve the web UI and JSON API with waitress, after bringing the indexes up to date."""
+    from .web import create_app
+    from .web import serve as run_server
+
+    app = create_app({"SETTINGS": ctx.settings})
+    _sync_indexes(app.extensions["kmsearch"])
+    click.echo(f"kmsearch on http://{host}:{port}/ (Ctrl+C to stop)")
+    run_server(app, host=host, port=port, threads=threads)
+
+
 def main() -> None:
-    """Console entry point: domain errors become a message and exit status 1, never a trace."""
-    try:
-        cli(standalone_mode=True)
-    except KmsearchError as exc:
-        _report_error(exc)
-        sys.exit(1)
+    """Console entry point."""
+    cli()
 
 
 def _report_error(exc: KmsearchError) -> None:

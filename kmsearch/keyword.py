@@ -330,11 +330,16 @@ def _spelling_words(doc: IndexDoc, seen: set[str] | None = None) -> str:
 
 
 def _fields(doc: IndexDoc, spelling: str) -> dict:
-    """The Whoosh fields of one document; ``spelling`` is the words for suggestions."""
+    """The Whoosh fields of one document; ``spelling`` is the words for suggestions.
+
+    A lesson is matched by its own words only: its note's title and partners are shown beside
+    it but not indexed with it, or every lesson would rank with its note on the note's title.
+    """
+    own = doc.type != "lesson"
     fields = {
         "key": doc.key, "type": doc.type, "id": doc.id, "case_id": doc.case_id,
-        "title": doc.title, "summary": doc.summary, "body": doc.body, "lessons": doc.lessons,
-        "partners": doc.partners,
+        "title": doc.title if own else "", "summary": doc.summary, "body": doc.body,
+        "lessons": doc.lessons, "partners": doc.partners if own else "",
         "spelling": spelling,
         "division": doc.division,
         "nexus": ",".join(doc.nexus_areas),

@@ -1,3 +1,4 @@
+import json
 import shutil
 from pathlib import Path
 
@@ -147,6 +148,56 @@ def test_stats_counts_cases_and_recommendations(env):
 
 def test_every_command_has_help(env):
     for command in ("init", "ingest", "validate", "import-response", "export", "stats",
-                    "reindex"):
+                    "reindex", "search", "eval", "serve"):
         result = run(env, command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
+
+
+@pytest.fixture
+def indexed_env(env):
+    assert run(env, "ingest").exit_code == 0
+    return env
+
+
+def test_search_prints_a_ranked_table_with_snippets(indexed_env):
+    result = run(indexed_env, "search", "carmakers sharing crash data", "--per-page", "3")
+    assert result.exit_code == 0
+    first = result.output.split("\n  1. ")[1]
+    assert first.startswith("[case] In-vehicle event data")
+    assert "/cases/vehicle-event-data-road-safety" in first
+
+
+def test_search_json_has_the_api_shape_and_filters_apply(indexed_env):
+    result = run(indexed_env, "search", "data", "--division", "Transport", "--json")
+    data = json.loads(result.output)
+    assert set(data) >= {"total", "hits", "facets", "suggestion"}
+    assert data["hits"] and {hit["division"] for hit in data["hits"]} == {"transport"}
+
+
+def test_search_refuses_an_unknown_filter_value_with_a_message(indexed_env):
+    result = CliRunner().invoke(cli, ["search", "x", "--division", "Space"], env=indexed_env)
+    assert result.exit_code == 1
+    assert "unknown value 'Space'" in result.output
+
+
+def test_search_as_anonymous_shows_public_notes_only(indexed_env):
+    data = json.loads(run(indexed_env, "search", "", "--as", "anonymous", "--json",
+                          "--per-page", "100").output)
+    assert data["total"] > 0
+    store = Store(indexed_env["KMSEARCH_DB"])
+    for hit in data["hits"]:
+        assert store.get_case(hit["case_id"]).note.visibility == "public"
+
+
+def test_reindex_rebuilds_both_indexes(indexed_env):
+    result = run(indexed_env, "reindex")
+    assert result.exit_code == 0 and "reindexed" in result.output
+
+
+def test_eval_prints_the_three_modes_on_a_beir_collection(env):
+    result = run(env, "eval", str(ROOT / "tests" / "data" / "beir-tiny"))
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[0]: line.split()[1:] for line in result.output.splitlines()[-3:]}
+    assert set(rows) == {"hybrid", "keyword", "semantic"}
+    for values in rows.values():
+        assert all(0.0 <= float(v) <= 1.0 for v in values)

@@ -133,7 +133,7 @@ def test_phrases_need_the_words_together(index):
 
 
 def test_not_and_or_and_parentheses(index):
-    assert cases(index, "standard NOT garment") == {"housing"}
+    assert cases(index, "standard NOT garment type:case") == {"housing"}
     assert cases(index, "(helmets OR insulation) AND cities") == {"housing"}
 
 
@@ -427,4 +427,12 @@ def test_documents_matching_more_words_rank_above_those_matching_fewer(index):
 
 def test_facet_clauses_and_negations_stay_required_among_optional_words(index):
     assert cases(index, "standard helmets division:trade") == {"garment"}
-    assert "garment" not in cases(index, "standard helmets NOT garment")
+    assert "garment" not in cases(index, "standard helmets NOT garment type:case")
+
+
+def test_a_lesson_is_found_by_its_own_words_not_by_its_notes_title(index):
+    hits = index.search("garment", filter=EVERYONE).hits
+    assert "case:garment" in [hit.key for hit in hits]
+    for hit in hits:
+        if hit.key.startswith("lesson:"):
+            assert "<mark>" in hit.snippet

@@ -1,0 +1,38 @@
+"""Search results as JSON-ready dictionaries: one shape for the JSON API and ``kmsearch search``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from .results import Hit, SearchResults
+
+UrlFor = Callable[[str, str], str]  # (document type, id) -> URL
+
+
+def plain_url(kind: str, item_id: str) -> str:
+    """The site-relative URL of a case note or lesson page."""
+    return f"/lessons/{item_id}" if kind == "lesson" else f"/cases/{item_id}"
+
+
+def search_json(results: SearchResults, url: UrlFor = plain_url) -> dict[str, Any]:
+    return {
+        "query": results.query, "mode": results.mode, "sort": results.sort,
+        "total": results.total, "page": results.page, "per_page": results.per_page,
+        "pages": results.pages,
+        "hits": [hit_json(hit, url) for hit in results.hits],
+        "facets": {name: [asdict(v) for v in values] for name, values in results.facets.items()},
+        "suggestion": results.suggestion,
+    }
+
+
+def hit_json(hit: Hit, url: UrlFor = plain_url) -> dict[str, Any]:
+    doc = hit.doc
+    return {
+        "id": doc.id, "type": doc.type, "title": doc.title, "score": round(hit.score, 6),
+        "snippet": hit.snippet, "url": url(doc.type, doc.id), "case_id": doc.case_id,
+        "kind": doc.kind or None, "division": doc.division, "status": doc.status,
+        "years": doc.years, "nexus_areas": doc.nexus_areas, "sdgs": doc.sdgs,
+        "good_practice": doc.good_practice,
+    }
