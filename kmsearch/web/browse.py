@@ -17,7 +17,7 @@ from .search import read_search_request, run_search
 
 blueprint = Blueprint("browse", __name__)
 
-# endpoint -> (vocabulary, title of the index page, what one term is called, introduction)
+# area (URL, filter and link name) -> (vocabulary, index page title, what a term is called, intro)
 AREAS = {
     "nexus": ("nexus_areas", "Nexus areas", "nexus area",
               "UNECE's work is organised around four nexus areas that cut across divisions."),
