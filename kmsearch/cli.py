@@ -323,7 +323,9 @@ def serve(ctx: Context, host: str, port: int, threads: int) -> None:
     from .web import serve as run_server
 
     app = create_app({"SETTINGS": ctx.settings})
-    _sync_indexes(app.extensions["kmsearch"])
+    library = app.extensions["kmsearch"]
+    _sync_indexes(library)
+    library.search.warm()
     click.echo(f"kmsearch on http://{host}:{port}/ (Ctrl+C to stop)")
     run_server(app, host=host, port=port, threads=threads)
 

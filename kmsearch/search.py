@@ -13,7 +13,7 @@ import numpy as np
 from .access import ANONYMOUS, Viewer
 from .config import Settings
 from .engine import EngineSettings, SearchEngine
-from .errors import NotFound, Problem, ValidationError
+from .errors import Problem, ValidationError
 from .filters import NO_FILTERS, Filters
 from .indexer import Indexes, SyncReport
 from .results import Hit, SearchResults
@@ -69,6 +69,12 @@ class SearchService:
             self._opened = self.indexes.rebuild(self.store, progress)
             return self._opened
 
+    def warm(self) -> None:
+        """Load the model and the frequent postings now, so that no user's query pays for it."""
+        engine = self.engine
+        engine.keyword.warm()
+        engine.vectors.embed_query("warm up")
+
     def case_changed(self, case_id: str) -> None:
         """Bring the indexes up to date with one note the store just saved, archived or deleted."""
         self.open()
@@ -122,8 +128,8 @@ class SearchService:
     def _nearest(self, key: str, filters: Filters, viewer: Viewer, k: int, case_id: str):
         engine = self.engine
         vector = engine.vectors.doc_vector(key)
-        if vector is None:
-            raise NotFound(f"Nothing indexed for {key!r}.")
+        if vector is None:  # not searchable (a draft, or archived): nothing is related to it
+            return []
         catalog = engine.catalog
         mask = catalog.mask(filters, viewer)
         for own in self.indexes.keys_of(case_id):

@@ -68,7 +68,7 @@ class VectorSnapshot:
     def build(cls, matrix, row_doc, passages, doc_keys, doc_hashes, version) -> VectorSnapshot:
         boundaries = np.flatnonzero(row_doc[1:] != row_doc[:-1]) + 1
         starts = np.concatenate([[0], boundaries]) if len(row_doc) else np.zeros(0, np.intp)
-        ends = np.append(starts[1:], len(row_doc))
+        ends = np.append(starts[1:], len(row_doc)) if len(row_doc) else starts
         ordinals = {key: ordinal for ordinal, key in enumerate(doc_keys) if key}
         return cls(
             matrix,

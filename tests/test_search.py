@@ -229,3 +229,17 @@ def test_a_stale_index_is_brought_up_to_date_at_start(own_library):
     report = fresh.search.open()
     assert report.updated == [VEHICLE] and not report.rebuilt
     assert case_ids(fresh.search.search("quokka", mode="keyword", viewer=STAFF)) == [VEHICLE]
+
+
+def test_an_empty_library_opens_and_searches(tmp_path):
+    settings = Settings.from_env(db_path=tmp_path / "empty.db", index_dir=tmp_path / "indexes")
+    library = Library(settings)
+    library.search.open()
+    assert library.search.search("anything").total == 0
+    assert Library(settings).search.open().rebuilt == []
+
+
+def test_a_note_that_is_not_searchable_has_no_related_notes(own_library):
+    own_library.store.set_state(VEHICLE, "draft", author="tester")
+    own_library.search.case_changed(VEHICLE)
+    assert own_library.search.related(VEHICLE, REVIEWER) == []
