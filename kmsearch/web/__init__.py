@@ -11,13 +11,17 @@ from ..library import Library
 from . import api, browse, cases, recommendations, search
 from .auth import default_viewer
 from .errors import register_error_handlers
+from .security import init_security
 from .templating import register_template_helpers
 
 INSTANCE_PATH = PROJECT_ROOT / "instance"
 DEFAULTS: dict[str, Any] = {
     "DEFAULT_VIEWER": "anonymous",  # "staff" lets a local demo show internal notes
-    "TRUST_USER_HEADER": False,  # trust X-Remote-User/-Roles/-Divisions from a proxy
+    "TRUST_USER_HEADER": False,  # trust X-Remote-User from a proxy
+    "TRUST_ROLE_HEADERS": False,  # also trust X-Remote-Roles/-Divisions (needs the above)
     "MAX_CONTENT_LENGTH": 1024 * 1024,
+    "SESSION_COOKIE_SECURE": None,  # None: on, except under TESTING; 0 for a plain-http demo
+    "SECRET_KEY_FILE": None,  # None: instance/secret_key, generated on first use
     "SETTINGS": None,  # a kmsearch.config.Settings; None: Settings.from_env()
 }
 
@@ -44,6 +48,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for module in (search, cases, recommendations, browse, api):
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
+    init_security(app)
     register_template_helpers(app)
     return app
 
