@@ -14,8 +14,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__
-from .access import ANONYMOUS, staff
+from . import __version__, accounts
+from .access import ANONYMOUS, ROLES, staff
 from .config import Settings
 from .corpus import case_files, read_corpus, to_csv, to_json, write_markdown
 from .errors import KmsearchError, ValidationError
@@ -328,6 +328,118 @@ def serve(ctx: Context, host: str, port: int, threads: int) -> None:
     library.search.warm()
     click.echo(f"kmsearch on http://{host}:{port}/ (Ctrl+C to stop)")
     run_server(app, host=host, port=port, threads=threads)
+
+
+@cli.group()
+def users() -> None:
+    """Accounts that sign in to the web UI: roles, divisions, passwords."""
+
+
+ROLE_OPTION = click.option(
+    "--role", "roles", multiple=True, type=click.Choice(ROLES),
+    help="Repeat for several roles.",
+)
+DIVISION_OPTION = click.option(
+    "--division", "divisions", multiple=True,
+    help="Division code or name; repeat for several. Contributors need one.",
+)
+PASSWORD_STDIN_OPTION = click.option(
+    "--password-stdin", is_flag=True,
+    help="Read the password from the first line of standard input instead of prompting.",
+)
+
+
+@users.command("add")
+@click.argument("username")
+@ROLE_OPTION
+@DIVISION_OPTION
+@PASSWORD_STDIN_OPTION
+@pass_context
+def users_add(ctx: Context, username: str, roles: tuple[str, ...], divisions: tuple[str, ...],
+              password_stdin: bool) -> None:
+    """Create an account (roles default to viewer); asks for the password twice, hidden."""
+    library = ctx.library
+    password = _new_password(password_stdin)
+    user = accounts.add_user(library.store, library.taxonomy, username, password,
+                             roles=roles or ("viewer",), divisions=divisions)
+    click.echo(f"added {_describe(user)}")
+
+
+@users.command("set-role")
+@click.argument("username")
+@ROLE_OPTION
+@pass_context
+def users_set_role(ctx: Context, username: str, roles: tuple[str, ...]) -> None:
+    """Replace the user's roles with those given."""
+    if not roles:
+        raise click.UsageError("give at least one --role")
+    click.echo(f"updated {_describe(accounts.set_roles(ctx.library.store, username, roles))}")
+
+
+@users.command("set-division")
+@click.argument("username")
+@DIVISION_OPTION
+@pass_context
+def users_set_division(ctx: Context, username: str, divisions: tuple[str, ...]) -> None:
+    """Replace the user's divisions with those given (none: no division)."""
+    library = ctx.library
+    user = accounts.set_divisions(library.store, library.taxonomy, username, divisions)
+    click.echo(f"updated {_describe(user)}")
+
+
+@users.command("set-password")
+@click.argument("username")
+@PASSWORD_STDIN_OPTION
+@pass_context
+def users_set_password(ctx: Context, username: str, password_stdin: bool) -> None:
+    """Give the user a new password; their signed-in sessions end."""
+    store = ctx.library.store
+    accounts.require_user(store, username)
+    user = accounts.set_password(store, username, _new_password(password_stdin))
+    click.echo(f"new password for {user.username}")
+
+
+@users.command("disable")
+@click.argument("username")
+@pass_context
+def users_disable(ctx: Context, username: str) -> None:
+    """Refuse the user from now on, signed-in sessions included; nothing is deleted."""
+    click.echo(f"disabled {accounts.disable(ctx.library.store, username).username}")
+
+
+@users.command("enable")
+@click.argument("username")
+@pass_context
+def users_enable(ctx: Context, username: str) -> None:
+    """Let a disabled user sign in again."""
+    click.echo(f"enabled {accounts.enable(ctx.library.store, username).username}")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_context
+def users_list(ctx: Context, as_json: bool) -> None:
+    """Every account with its roles, divisions, status and last sign-in."""
+    found = accounts.list_users(ctx.library.store)
+    if as_json:
+        _echo_json([{"username": u.username, "roles": list(u.roles),
+                     "divisions": list(u.divisions), "disabled": u.disabled,
+                     "created_at": u.created_at, "last_login": u.last_login} for u in found])
+        return
+    rows = [(u.username, ", ".join(u.roles), ", ".join(u.divisions) or "-",
+             "disabled" if u.disabled else "active", u.last_login or "never") for u in found]
+    click.echo(_table(rows, ("username", "roles", "divisions", "status", "last sign-in")))
+
+
+def _new_password(from_stdin: bool) -> str:
+    if from_stdin:
+        return click.get_text_stream("stdin").readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _describe(user: accounts.User) -> str:
+    divisions = f" in {', '.join(user.divisions)}" if user.divisions else ""
+    return f"{user.username} ({', '.join(user.roles)}){divisions}"
 
 
 def main() -> None:

@@ -66,6 +66,9 @@ CREATE TABLE IF NOT EXISTS revisions (id INTEGER PRIMARY KEY,
     case_id TEXT NOT NULL REFERENCES cases (id), number INTEGER NOT NULL, action TEXT,
     state TEXT, author TEXT, created_at TEXT, comment TEXT, data TEXT NOT NULL,
     content_hash TEXT, UNIQUE (case_id, number));
+CREATE TABLE IF NOT EXISTS users (username TEXT PRIMARY KEY COLLATE NOCASE,
+    password_hash TEXT NOT NULL, roles TEXT NOT NULL, divisions TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, last_login TEXT);
 """
 
 
