@@ -15,6 +15,9 @@ from .postings import Snapshot
 from .querysyntax import STEMMING, TEXT_FIELDS, QuerySyntax
 
 MAX_EDITS = 2
+# Shorter words get one edit only: two edits turn most short English words into other words
+# ("anyone" -> "alone"), which is noise, not help.
+TWO_EDITS_FROM = 8
 LONGEST_WORD = 30  # longer "words" are pasted codes or noise, not misspellings
 # A word in at most RARE allowed documents may still be a typo when a neighbour one edit away
 # is at least COMMONER times more frequent (a typo that slipped into a note, say).
@@ -59,7 +62,7 @@ def _candidates(reader: IndexReader, word: str) -> list[tuple[str, int, int]]:
     """(word, edits, documents) within MAX_EDITS of ``word``: closest first, then commonest."""
     ranked = []
     seen = {word}
-    for edits in range(1, MAX_EDITS + 1):
+    for edits in range(1, (MAX_EDITS if len(word) >= TWO_EDITS_FROM else 1) + 1):
         found = set(reader.terms_within("spelling", word, edits, prefix=1)) - seen
         seen |= found
         frequencies = [(w, edits, _doc_frequency(reader, _stem(w))) for w in found]

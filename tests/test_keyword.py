@@ -436,3 +436,9 @@ def test_a_lesson_is_found_by_its_own_words_not_by_its_notes_title(index):
     for hit in hits:
         if hit.key.startswith("lesson:"):
             assert "<mark>" in hit.snippet
+
+
+def test_a_short_word_absent_from_the_index_is_not_corrected_two_edits_away(index):
+    index.upsert(documents_for(note("alone", "Working alone on bridges")))
+    assert index.search("anyone", filter=EVERYONE).suggestion is None
+    assert index.search("alnoe", filter=EVERYONE).suggestion == "alone"
