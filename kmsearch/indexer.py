@@ -50,6 +50,9 @@ class Indexes:
         self._embedder_factory = embedder_factory
         self._cache_path = cache_path or self.directory / CACHE_FILE
         self._cache: EmbeddingCache | None = None
+        self._save_guard = threading.Lock()
+        self._save_pending = False
+        self._saver: threading.Thread | None = None
         self._lock = threading.RLock()
         self.keyword: KeywordIndex | None = None
         self.vectors: VectorIndex | None = None
@@ -104,8 +107,42 @@ class Indexes:
                 self._docs.pop(case_id, None)
                 self.keyword.delete_case(case_id)
                 self.vectors.delete(old_keys)
-            self.vectors.save()
             self.catalog = Catalog(d for group in self._docs.values() for d in group)
+        self._save_vectors_later()
+
+    def _save_vectors_later(self) -> None:
+        """Write the vector index to disk in the background, coalescing bursts of edits.
+
+        The note is searchable before this; the file is only a cache of the database, and a
+        start after a crash finds what it lacks by content hash and re-indexes just that.
+        """
+        with self._save_guard:
+            self._save_pending = True
+            if self._saver is not None and self._saver.is_alive():
+                return
+            self._saver = threading.Thread(target=self._save_loop, name="vector-save",
+                                           daemon=True)
+            self._saver.start()
+
+    def _save_loop(self) -> None:
+        while True:
+            with self._save_guard:
+                if not self._save_pending:
+                    return
+                self._save_pending = False
+            try:
+                self.vectors.save()
+            except OSError:
+                log.exception("could not save the vector index; it is rebuilt at next start")
+
+    def flush(self) -> None:
+        """Wait until the vector index on disk matches memory (for shutdown and tests)."""
+        while True:
+            with self._save_guard:
+                saver = self._saver
+            if saver is None or not saver.is_alive():
+                return
+            saver.join()
 
     def _open_keyword(self, docs: list[IndexDoc], report: SyncReport, progress) -> KeywordIndex:
         path = self.directory / "keyword"

@@ -243,3 +243,13 @@ def test_a_note_that_is_not_searchable_has_no_related_notes(own_library):
     own_library.store.set_state(VEHICLE, "draft", author="tester")
     own_library.search.case_changed(VEHICLE)
     assert own_library.search.related(VEHICLE, REVIEWER) == []
+
+
+def test_an_edit_reaches_the_vector_index_on_disk_in_the_background(own_library):
+    stored = own_library.store.get_case(VEHICLE)
+    note = replace(stored.note, summary="A wombat-sized summary change.")
+    own_library.store.save_case(note, author="tester", expected_revision=stored.revision)
+    own_library.search.case_changed(VEHICLE)
+    own_library.search.indexes.flush()
+    fresh = Library(own_library.settings)
+    assert fresh.search.open().updated == []
