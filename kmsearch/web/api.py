@@ -11,7 +11,7 @@ from flask import Blueprint, Response, request, url_for
 
 from ..errors import Problem, ValidationError
 from ..records import Lesson, Recommendation
-from ..results import Hit, SearchResults
+from ..serialize import hit_json, search_json
 from ..store import StoredCase
 from .auth import current_viewer
 from .context import current_library
@@ -26,7 +26,7 @@ MAX_TEXT = 20_000
 
 @blueprint.get("/search")
 def search():
-    return search_json(run_search(read_search_request()))
+    return search_json(run_search(read_search_request()), url=_url)
 
 
 @blueprint.get("/cases")
@@ -110,7 +110,7 @@ def suggest_links():
     return {
         group: [asdict(s) for s in getattr(found, group)]
         for group in ("nexus_areas", "recommendations", "sdgs")
-    } | {"cases": [hit_json(hit) for hit in found.cases]}
+    } | {"cases": [hit_json(hit, url=_url) for hit in found.cases]}
 
 
 @blueprint.get("/openapi.json")
@@ -137,28 +137,6 @@ def _posted_text() -> str:
         raise ValidationError([Problem("request", "text", f"the text is {len(text)} characters "
                                        f"long; send at most {MAX_TEXT}")])
     return text
-
-
-def search_json(results: SearchResults) -> dict[str, Any]:
-    return {
-        "query": results.query, "mode": results.mode, "sort": results.sort,
-        "total": results.total, "page": results.page, "per_page": results.per_page,
-        "pages": results.pages,
-        "hits": [hit_json(hit) for hit in results.hits],
-        "facets": {name: [asdict(v) for v in values] for name, values in results.facets.items()},
-        "suggestion": results.suggestion,
-    }
-
-
-def hit_json(hit: Hit) -> dict[str, Any]:
-    doc = hit.doc
-    return {
-        "id": doc.id, "type": doc.type, "title": doc.title, "score": round(hit.score, 6),
-        "snippet": hit.snippet, "url": _url(doc.type, doc.id), "case_id": doc.case_id,
-        "kind": doc.kind or None, "division": doc.division, "status": doc.status,
-        "years": doc.years, "nexus_areas": doc.nexus_areas, "sdgs": doc.sdgs,
-        "good_practice": doc.good_practice,
-    }
 
 
 def case_summary(stored: StoredCase) -> dict[str, Any]:
