@@ -1,10 +1,15 @@
 """Headless Chromium against a live server: a search session end to end, no console errors,
 and axe-core accessibility checks on the main pages."""
 
+import contextlib
+
 import pytest
 from web_library import make_app, shared_settings
 
+from kmsearch import accounts
 from kmsearch.config import PROJECT_ROOT
+from kmsearch.errors import Conflict
+from kmsearch.library import Library
 from kmsearch.web.live import chromium, chromium_path, live_server
 
 pytestmark = [
@@ -29,6 +34,7 @@ PAGES = {
     "SDG list": "/sdgs",
     "not found": "/cases/no-such-note",
     "bad request": "/search?page=-1",
+    "sign in": "/login",
 }
 VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
@@ -128,14 +134,7 @@ def test_axe_finds_no_serious_or_critical_violations(page, base_url, name, viewp
         pytest.fail(f"{AXE} is missing: run `npm install` in {PROJECT_ROOT} (see package.json)")
     page.set_viewport_size(VIEWPORTS[viewport])
     page.goto(base_url + PAGES[name])
-    page.add_script_tag(path=str(AXE))
-    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    serious = [
-        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-        for v in results["violations"]
-        if v["impact"] in ("serious", "critical") or v["id"] in ("heading-order", "label")
-    ]
-    assert serious == []
+    assert serious_violations(page) == []
     assert page.errors == [] or name in ("not found", "bad request")
 
 
@@ -146,3 +145,45 @@ def test_pages_fit_a_phone_screen_without_sideways_scrolling(page, base_url, nam
     page.goto(base_url + PAGES[name])
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page, plus heading order and labels."""
+    page.evaluate(AXE.read_text(encoding="utf-8"))  # not a script tag, which the CSP refuses
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in results["violations"]
+        if v["impact"] in ("serious", "critical") or v["id"] in ("heading-order", "label")
+    ]
+
+
+@pytest.fixture(scope="module")
+def browser_account(tmp_path_factory):
+    """A contributor account in the shared library, for signing in through the form."""
+    library = Library(shared_settings(tmp_path_factory))
+    with contextlib.suppress(Conflict):
+        accounts.add_user(library.store, library.taxonomy, "browser-cora",
+                          "a browser test passphrase", roles=["contributor"],
+                          divisions=["trade"])
+    library.store.close()
+    return "browser-cora", "a browser test passphrase"
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS)
+def test_sign_in_and_out_through_the_header(page, base_url, browser_account, viewport):
+    username, password = browser_account
+    page.set_viewport_size(VIEWPORTS[viewport])
+    page.goto(base_url + "/recommendations")
+    page.get_by_role("link", name="Sign in").click()
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/recommendations")
+    assert "browser-cora (contributor)" in page.locator(".site-nav").inner_text()
+    assert serious_violations(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("link", name="Sign in").is_visible()
+    assert page.errors == []

@@ -58,7 +58,7 @@ def test_identity_headers_are_ignored_unless_trusted(settings):
 
 
 def test_trusted_identity_headers_make_a_signed_in_viewer(settings):
-    app = create_app({"SETTINGS": settings, "TRUST_USER_HEADER": True})
+    app = create_app({"SETTINGS": settings, "TRUST_USER_HEADER": True, "TRUST_ROLE_HEADERS": True})
     headers = {"X-Remote-User": "cora", "X-Remote-Roles": "contributor, Bogus",
                "X-Remote-Divisions": "Statistics,transport"}
     viewer = viewer_of(app, headers)

@@ -74,8 +74,10 @@ def build_library(directory: Path) -> Settings:
 
 
 def make_app(settings: Settings, **config) -> Flask:
-    """The application over ``settings``; identity headers are trusted unless told otherwise."""
-    return create_app({"SETTINGS": settings, "TRUST_USER_HEADER": True, **config})
+    """The application over ``settings``; identity headers, roles and divisions included, are
+    trusted unless told otherwise."""
+    config = {"TRUST_USER_HEADER": True, "TRUST_ROLE_HEADERS": True} | config
+    return create_app({"SETTINGS": settings, **config})
 
 
 def signed_in(user: str = "sam", roles: str = "viewer", divisions: str = "") -> dict[str, str]:

@@ -9,9 +9,10 @@ from flask import Flask
 from ..config import PROJECT_ROOT, Settings
 from ..library import Library
 from . import api, browse, cases, recommendations, search
-from .auth import default_viewer
+from .auth import default_viewer, init_auth
 from .errors import register_error_handlers
 from .security import init_security
+from .signin import init_signin
 from .templating import register_template_helpers
 
 INSTANCE_PATH = PROJECT_ROOT / "instance"
@@ -22,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SESSION_COOKIE_SECURE": None,  # None: on, except under TESTING; 0 for a plain-http demo
     "SECRET_KEY_FILE": None,  # None: instance/secret_key, generated on first use
+    "LOGIN_RATE_LIMIT": "10 per minute",  # failed sign-ins per client address and per username
     "SETTINGS": None,  # a kmsearch.config.Settings; None: Settings.from_env()
 }
 
@@ -49,6 +51,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
     init_security(app)
+    init_auth(app)
+    init_signin(app)
     register_template_helpers(app)
     return app
 

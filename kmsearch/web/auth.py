@@ -1,16 +1,55 @@
-"""Who is asking: the one place a request becomes a Viewer, until accounts arrive."""
+"""Who is asking: the one place a request becomes a Viewer (signed-in account, trusted proxy
+header, or the configured default)."""
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+import hmac
 
+from flask import Flask, current_app, g, request
+from flask_login import LoginManager, UserMixin, current_user
+
+from .. import accounts
 from ..access import ANONYMOUS, ROLES, Viewer, staff
+from .context import current_library
 
 DEFAULT_VIEWERS = {"anonymous": ANONYMOUS, "staff": staff()}
 
 
+class SessionUser(UserMixin):
+    """The account a session is signed in as; its id changes with the password."""
+
+    def __init__(self, user: accounts.User):
+        self.user = user
+
+    def get_id(self) -> str:
+        return f"{self.user.username}:{self.user.session_token}"
+
+
+def init_auth(app: Flask) -> None:
+    """Sessions remember the signed-in account; each request re-reads it from the database,
+    so disabling a user or changing their roles takes effect at once."""
+    manager = LoginManager(app)
+    manager.login_view = "signin.login"
+    manager.user_loader(load_session_user)
+    app.jinja_env.globals["signed_in_account"] = signed_in_account
+
+
+def load_session_user(session_id: str) -> SessionUser | None:
+    """The enabled account a session id names, while its password is unchanged."""
+    username, _, token = session_id.partition(":")
+    user = accounts.get_user(current_library().store, username)
+    if user is None or user.disabled or not hmac.compare_digest(token, user.session_token):
+        return None
+    return SessionUser(user)
+
+
+def signed_in_account() -> accounts.User | None:
+    """The account this request's session signed in with, if any."""
+    return current_user.user if current_user.is_authenticated else None
+
+
 def default_viewer(name: str) -> Viewer:
-    """The viewer a request without trusted identity headers is answered for."""
+    """The viewer a request without a session or trusted identity header is answered for."""
     try:
         return DEFAULT_VIEWERS[str(name).strip().lower()]
     except KeyError:
@@ -21,19 +60,29 @@ def default_viewer(name: str) -> Viewer:
 
 
 def current_viewer() -> Viewer:
-    """The request's viewer: from ``X-Remote-*`` headers when TRUST_USER_HEADER is on, else the
-    configured default (anonymous unless the local demo asks for staff)."""
+    """The request's viewer: the signed-in account, else the ``X-Remote-User`` header when
+    TRUST_USER_HEADER is on, else the configured default (anonymous unless a demo asks)."""
     if "viewer" not in g:
-        g.viewer = _viewer_from_headers() or current_app.extensions["kmsearch.default_viewer"]
+        account = signed_in_account()
+        if account is not None:
+            g.viewer = account.viewer
+        else:
+            from_header = _viewer_from_headers()
+            default = current_app.extensions["kmsearch.default_viewer"]
+            g.viewer = default if from_header is None else from_header
     return g.viewer
 
 
 def _viewer_from_headers() -> Viewer | None:
+    """The proxy's user with their local account's roles and divisions (a plain viewer without
+    an account); roles and divisions come from headers only when TRUST_ROLE_HEADERS is on."""
     if not current_app.config.get("TRUST_USER_HEADER"):
         return None
     username = request.headers.get("X-Remote-User", "").strip()
     if not username:
         return None
+    if not current_app.config.get("TRUST_ROLE_HEADERS"):
+        return accounts.viewer_for(current_library().store, username)
     roles = _split(request.headers.get("X-Remote-Roles", "")) & set(ROLES)
     divisions = _split(request.headers.get("X-Remote-Divisions", ""))
     return Viewer(username, frozenset(roles or {"viewer"}), frozenset(divisions))

@@ -14,6 +14,7 @@ TITLES = {
     405: "Method not allowed",
     409: "Conflict",
     413: "Request too large",
+    429: "Too many requests",
     500: "Something went wrong",
 }
 
