@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import secrets
+import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -64,15 +65,16 @@ def add_user(
     problems += role_problems + division_problems + _contributor_problems(name, roles, divisions)
     if problems:
         raise ValidationError(problems)
-    if get_user(store, name) is not None:
-        raise Conflict(f"A user named {name!r} already exists; choose another name.")
     row = {
         "username": name, "password_hash": HASHER.hash(password),
         "roles": json.dumps(roles), "divisions": json.dumps(divisions),
         "disabled": 0, "created_at": now(), "last_login": None,
     }
-    with store.db.conn:
-        store.db["users"].insert(row)
+    try:
+        with store.db.conn:
+            store.db["users"].insert(row)
+    except sqlite3.IntegrityError:
+        raise Conflict(f"A user named {name!r} already exists; choose another name.") from None
     return _user(row)
 
 

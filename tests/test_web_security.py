@@ -234,7 +234,7 @@ def post_routes(app: Flask) -> list[str]:
     """The address of every route that accepts POST, with placeholder path arguments."""
     adapter = app.url_map.bind("localhost")
     return [
-        adapter.build(rule.endpoint, dict.fromkeys(rule.arguments, "x"), method="POST")
+        adapter.build(rule.endpoint, dict.fromkeys(rule.arguments, "1"), method="POST")
         for rule in app.url_map.iter_rules()
         if "POST" in (rule.methods or ()) and rule.endpoint not in CSRF_EXEMPT
     ]

@@ -30,6 +30,7 @@ def init_auth(app: Flask) -> None:
     so disabling a user or changing their roles takes effect at once."""
     manager = LoginManager(app)
     manager.login_view = "signin.login"
+    manager.login_message = None  # pages show no flashed messages; the sign-in page explains
     manager.user_loader(load_session_user)
     app.jinja_env.globals["signed_in_account"] = signed_in_account
 

@@ -41,6 +41,8 @@ def init_security(app: Flask) -> None:
     app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
     app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    # One limit for the whole request and for a single form field, as the 413 message says.
+    app.config["MAX_FORM_MEMORY_SIZE"] = app.config.get("MAX_CONTENT_LENGTH")
     # A token lives as long as the session, so a form left open for hours still submits.
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
 
