@@ -1,0 +1,477 @@
+"""Contributions and their review: drafts, submission, publication, return, archive, restore.
+
+Every permission is checked here, so the web pages and the CLI cannot forget one. Notes move
+draft -> submitted -> published (or back to draft when a reviewer returns them), and to
+archived instead of being deleted; each save and each move is a revision in the store.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from .access import Viewer, can_see
+from .corpus import parse_case_text
+from .drafts import Draft, Drafts
+from .errors import Conflict, Forbidden, NotFound, Problem, ValidationError
+from .indexer import SEARCHABLE_STATES
+from .library import Library
+from .notediff import NoteDiff, diff_revisions
+from .records import CaseNote
+from .store import Revision, StoredCase
+from .uploads import Entry, check_files, read_upload
+from .validation import note_from_fields
+
+log = logging.getLogger(__name__)
+CONTRIBUTING_ROLES = frozenset({"contributor", "reviewer", "admin"})
+REVIEWING_ROLES = frozenset({"reviewer", "admin"})
+WORK_STATES = ("draft", "returned", "submitted", "published", "archived")
+
+
+@dataclass
+class SaveOutcome:
+    """What saving a form did: ``created``/``updated``/``unchanged`` a note, or ``kept`` the
+    form as an unfinished draft because of ``problems``."""
+
+    action: str
+    case_id: str | None
+    revision: int | None
+    state: str | None
+    draft_id: int | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def saved(self) -> bool:
+        return not self.problems
+
+
+class EditConflict(Conflict):
+    """A save from a stale revision: refused, and the refused version kept as ``draft``."""
+
+    def __init__(self, message: str, draft: Draft, current: StoredCase):
+        super().__init__(message)
+        self.draft = draft
+        self.current = current
+
+
+@dataclass
+class WorkItem:
+    """A note in the workflow: its state as its author sees it, and its latest revision."""
+
+    stored: StoredCase
+    status: str  # one of WORK_STATES; "returned" is a draft a reviewer sent back
+    last: Revision | None
+
+    @property
+    def id(self) -> str:
+        return self.stored.id
+
+
+@dataclass
+class MyNotes:
+    drafts: list[Draft]  # unfinished forms and refused versions, not notes yet
+    notes: dict[str, list[WorkItem]]  # by status, in WORK_STATES order
+
+
+@dataclass
+class ImportReport:
+    saved: list[SaveOutcome] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
+def may_contribute(viewer: Viewer) -> bool:
+    return viewer.signed_in and bool(viewer.roles & CONTRIBUTING_ROLES)
+
+
+def may_review(viewer: Viewer) -> bool:
+    return viewer.signed_in and bool(viewer.roles & REVIEWING_ROLES)
+
+
+def may_edit_division(viewer: Viewer, division: str) -> bool:
+    """Reviewers and admins edit every division; contributors their own divisions only."""
+    return may_review(viewer) or (
+        viewer.signed_in and "contributor" in viewer.roles and division in viewer.divisions
+    )
+
+
+def may_view(viewer: Viewer, stored: StoredCase) -> bool:
+    """Published notes by their visibility; other states to the author, the division's
+    contributors, reviewers and admins."""
+    note = stored.note
+    if stored.state == "published":
+        return can_see(viewer, note.visibility, note.division)
+    return is_author(viewer, stored) or may_edit_division(viewer, note.division)
+
+
+def may_see_history(viewer: Viewer, stored: StoredCase) -> bool:
+    """Who changed a note, and how, is for those who may edit it and for its author."""
+    return may_view(viewer, stored) and (
+        is_author(viewer, stored) or may_edit_division(viewer, stored.note.division)
+    )
+
+
+def is_author(viewer: Viewer, stored: StoredCase) -> bool:
+    return viewer.signed_in and stored.author == viewer.username
+
+
+def note_fields(note: CaseNote) -> dict[str, Any]:
+    """The field mapping ``note_from_fields`` turns back into ``note``: what a form starts from."""
+    return {
+        **note.extra,
+        "id": note.id, "title": note.title, "summary": note.summary, "division": note.division,
+        "partners": [{"name": p.name, "type": p.type} for p in note.partners],
+        "partnership_types": list(note.partnership_types),
+        "nexus_areas": list(note.nexus_areas), "sdgs": list(note.sdgs),
+        "recommendations": list(note.recommendations),
+        "start_year": note.start_year, "end_year": note.end_year, "status": note.status,
+        "good_practice": note.good_practice, "visibility": note.visibility,
+        "risk_level": note.risk_level,
+        "lessons": [{"kind": lesson.kind, "text": lesson.text} for lesson in note.lessons],
+    }
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.casefold()).strip("-")
+    return slug[:60].rstrip("-") or "case-note"
+
+
+class Contributions:
+    """The contribution and review service over one Library."""
+
+    def __init__(self, library: Library):
+        self.library = library
+        self.store = library.store
+
+    @cached_property
+    def drafts(self) -> Drafts:
+        return Drafts(self.store)
+
+    # Writing
+
+    def save_draft(
+        self,
+        viewer: Viewer,
+        fields: dict[str, Any],
+        body: str,
+        *,
+        case_id: str | None = None,
+        expected_revision: int | None = None,
+        comment: str = "",
+        draft_id: int | None = None,
+    ) -> SaveOutcome:
+        """Validate and save a note as a revision; a form with problems is kept as a draft.
+
+        ``expected_revision`` is the revision the form was opened at: a note saved meanwhile
+        raises ``EditConflict`` and keeps this version as a draft copy linked to the note.
+        """
+        _require(may_contribute(viewer), "Only contributors, reviewers and admins add notes.")
+        current = self._editable(viewer, case_id) if case_id else None
+        try:
+            return self._save(viewer, fields, body, current, expected_revision, comment,
+                              draft_id=draft_id)
+        except ValidationError as error:
+            draft = self.drafts.save(viewer.username, fields, body, draft_id=draft_id,
+                                     case_id=case_id, base_revision=expected_revision)
+            return SaveOutcome("kept", case_id, current and current.revision,
+                               current and current.state, draft.id, error.problems)
+        except Conflict as error:
+            if current is None:
+                raise
+            latest = self.store.get_case(current.id) or current
+            message = (
+                f"This note was changed by {latest.updated_by or latest.author} at "
+                f"{latest.updated_at} (revision {latest.revision}) since you opened revision "
+                f"{expected_revision}; your version is kept as a draft copy below: compare and "
+                "merge, then save again."
+            )
+            draft = self.drafts.save(viewer.username, fields, body, draft_id=draft_id,
+                                     case_id=current.id, kind="conflict",
+                                     base_revision=expected_revision, message=message)
+            raise EditConflict(message, draft, latest) from error
+
+    def autosave(
+        self,
+        viewer: Viewer,
+        fields: dict[str, Any],
+        body: str,
+        *,
+        case_id: str | None = None,
+        draft_id: int | None = None,
+        expected_revision: int | None = None,
+    ) -> Draft:
+        """Keep a form as it is, unvalidated, without a revision: a browser may close anytime."""
+        _require(may_contribute(viewer), "Only contributors, reviewers and admins add notes.")
+        if case_id:
+            self._editable(viewer, case_id)
+        return self.drafts.save(viewer.username, fields, body, draft_id=draft_id,
+                                case_id=case_id or None, base_revision=expected_revision)
+
+    def draft(self, viewer: Viewer, draft_id: int) -> Draft:
+        """One of the viewer's own drafts."""
+        _require(viewer.signed_in, "Sign in to see your drafts.")
+        return self.drafts.get(draft_id, viewer.username)
+
+    def discard_draft(self, viewer: Viewer, draft_id: int) -> None:
+        self.draft(viewer, draft_id)
+        self.drafts.delete(draft_id, viewer.username)
+
+    def submit(self, viewer: Viewer, case_id: str, expected_revision: int | None = None,
+               comment: str = "") -> StoredCase:
+        """Send a draft to the reviewers."""
+        stored = self._editable(viewer, case_id)
+        return self._move(viewer, stored, "submitted", comment, expected_revision, ("draft",))
+
+    def publish(self, viewer: Viewer, case_id: str, comment: str = "") -> StoredCase:
+        """Make a submitted note searchable; reviewers and admins only."""
+        _require(may_review(viewer), "Only reviewers and admins publish notes.")
+        stored = self.view(viewer, case_id)
+        return self._move(viewer, stored, "published", comment, None, ("submitted",))
+
+    def return_to_author(self, viewer: Viewer, case_id: str, comment: str) -> StoredCase:
+        """Send a submitted note back to draft, saying what to change."""
+        _require(may_review(viewer), "Only reviewers and admins return notes.")
+        if not (comment or "").strip():
+            message = "required: say what the author should change before resubmitting"
+            raise ValidationError([Problem("review", "comment", message)])
+        stored = self.view(viewer, case_id)
+        return self._move(viewer, stored, "draft", comment, None, ("submitted",))
+
+    def archive(self, viewer: Viewer, case_id: str, comment: str = "") -> StoredCase:
+        """Take a note out of the library without deleting it. Contributors archive their
+        division's unpublished notes; reviewers and admins any note."""
+        stored = self._editable(viewer, case_id)
+        if stored.state == "published" and not may_review(viewer):
+            raise Forbidden("Only reviewers and admins archive a published note.")
+        return self._move(viewer, stored, "archived", comment, None,
+                          ("draft", "submitted", "published"))
+
+    def restore(self, viewer: Viewer, case_id: str, comment: str = "") -> StoredCase:
+        """Bring an archived note back in the state it had before; admins only."""
+        _require(viewer.signed_in and "admin" in viewer.roles, "Only admins restore notes.")
+        stored = self.view(viewer, case_id)
+        if stored.state != "archived":
+            raise Conflict(f"Case note {case_id!r} is {stored.state}, not archived.")
+        return self._move(viewer, stored, self._state_before_archive(stored), comment, None,
+                          ("archived",))
+
+    def import_files(self, viewer: Viewer, files: list[tuple[str, bytes]]) -> ImportReport:
+        """Each uploaded note becomes a draft; problems are reported per file and row, and a
+        bad type or size refuses the whole upload before anything is saved."""
+        _require(may_contribute(viewer), "Only contributors, reviewers and admins add notes.")
+        refused = check_files(files)
+        if refused:
+            raise ValidationError(refused)
+        report = ImportReport()
+        for name, data in files:
+            upload = read_upload(name, data)
+            report.problems.extend(upload.problems)
+            for entry in upload.entries:
+                try:
+                    report.saved.append(self._import(viewer, entry))
+                except ValidationError as error:
+                    report.problems.extend(error.problems)
+        return report
+
+    # Reading
+
+    def view(self, viewer: Viewer, case_id: str) -> StoredCase:
+        """A note in any state, if this viewer may see it; NotFound otherwise."""
+        stored = self.store.get_case(case_id)
+        if stored is None or not may_view(viewer, stored):
+            raise NotFound(f"No case note with id {case_id!r}.")
+        return stored
+
+    def editable(self, viewer: Viewer, case_id: str) -> StoredCase:
+        """A note this viewer may edit; NotFound if unseen, Forbidden if only seen."""
+        return self._editable(viewer, case_id)
+
+    def my_notes(self, viewer: Viewer) -> MyNotes:
+        """The viewer's drafts and the notes they created, grouped by workflow status."""
+        _require(viewer.signed_in, "Sign in to see your notes.")
+        grouped: dict[str, list[WorkItem]] = {status: [] for status in WORK_STATES}
+        for case_id in self.drafts.case_ids_by(viewer.username):
+            stored = self.store.get_case(case_id)
+            if stored is not None:
+                item = self.work_item(stored)
+                grouped[item.status].append(item)
+        return MyNotes(self.drafts.of_author(viewer.username), grouped)
+
+    def review_queue(self, viewer: Viewer) -> list[WorkItem]:
+        """Submitted notes, the longest waiting first; reviewers and admins only."""
+        _require(may_review(viewer), "Only reviewers and admins see the review queue.")
+        waiting = sorted(self.store.iter_cases(states=("submitted",)),
+                         key=lambda stored: (stored.updated_at, stored.id))
+        return [self.work_item(stored) for stored in waiting]
+
+    def history(self, viewer: Viewer, case_id: str) -> tuple[StoredCase, list[Revision]]:
+        """A note and every revision of it, oldest first."""
+        stored = self._history_access(viewer, case_id)
+        return stored, self.store.revisions(case_id)
+
+    def diff(self, viewer: Viewer, case_id: str, from_rev: int, to_rev: int) -> NoteDiff:
+        """What changed between two revisions: field by field, and the body line by line."""
+        self._history_access(viewer, case_id)
+        old, new = self.store.revision(case_id, from_rev), self.store.revision(case_id, to_rev)
+        missing = [str(n) for n, rev in ((from_rev, old), (to_rev, new)) if rev is None]
+        if missing:
+            raise NotFound(f"Case note {case_id!r} has no revision {' or '.join(missing)}.")
+        return diff_revisions(old, new, self.library.taxonomy)
+
+    def compare_draft(self, viewer: Viewer, draft_id: int) -> NoteDiff | None:
+        """The viewer's draft copy of a note against the note as it is now, or None when the
+        copy no longer validates (compare it in the form instead)."""
+        draft = self.draft(viewer, draft_id)
+        if draft.case_id is None:
+            return None
+        current = self.view(viewer, draft.case_id)
+        try:
+            note = self._validate({**current.note.extra, **draft.fields, "id": current.id},
+                                  draft.body, "draft")
+        except ValidationError:
+            return None
+        theirs = Revision(current.revision, "", current.updated_by, current.updated_at, "",
+                          current.note, current.state)
+        yours = Revision(0, "", viewer.username or "", draft.updated_at, "", note, current.state)
+        return diff_revisions(theirs, yours, self.library.taxonomy)
+
+    def work_item(self, stored: StoredCase) -> WorkItem:
+        """A note with its workflow status (``returned`` included) and latest revision."""
+        last = self.store.revision(stored.id, stored.revision)
+        status = stored.state
+        if stored.state == "draft" and last is not None and stored.revision > 1:
+            before = self.store.revision(stored.id, stored.revision - 1)
+            if before is not None and before.state == "submitted" and last.action == "state":
+                status = "returned"
+        return WorkItem(stored, status, last)
+
+    def published_revision(self, case_id: str, before: int | None = None) -> int | None:
+        """The latest revision (before ``before``) in which the note was published."""
+        numbers = [rev.number for rev in self.store.revisions(case_id)
+                   if rev.state == "published" and (before is None or rev.number < before)]
+        return numbers[-1] if numbers else None
+
+    # Helpers
+
+    def _save(self, viewer: Viewer, fields: dict[str, Any], body: str,
+              current: StoredCase | None, expected_revision: int | None, comment: str, *,
+              draft_id: int | None = None, source: str = "form") -> SaveOutcome:
+        fields = dict(fields)
+        if current is not None:
+            fields = {**current.note.extra, **fields, "id": current.id}
+            if current.state == "archived":
+                raise Conflict(f"Case note {current.id!r} is archived; an admin must restore "
+                               "it before it can be edited.")
+        explicit_id = bool(fields.get("id"))
+        fields["id"] = fields.get("id") or self._free_id(fields.get("title"))
+        self._check_division(viewer, fields.get("division"), source)
+        note = self._validate(fields, body, source)
+        if current is None and explicit_id and self.store.get_case(note.id) is not None:
+            raise ValidationError([Problem(source, "id", f"expected a new id; {note.id!r} is "
+                                           "already used by another note")])
+        # Reviewers' edits keep the state; a contributor's change goes back through review.
+        state = current.state if current is not None and may_review(viewer) else "draft"
+        result = self.store.save_case(
+            note, author=viewer.username, comment=comment, state=state, origin="web",
+            expected_revision=0 if current is None else expected_revision,
+        )
+        if draft_id is not None:
+            self.drafts.delete(draft_id, viewer.username)
+        self._reindex(note.id, state, current.state if current else "draft")
+        return SaveOutcome(result.action, note.id, result.revision, state)
+
+    def _validate(self, fields: dict[str, Any], body: str, source: str) -> CaseNote:
+        settings = self.library.settings
+        return note_from_fields(
+            fields, body or "", source=source, taxonomy=self.library.taxonomy,
+            default_evaluation=settings.default_evaluation,
+            known_recommendations=self.store.recommendation_ids(),
+        )
+
+    def _import(self, viewer: Viewer, entry: Entry) -> SaveOutcome:
+        fields, body = entry.fields, entry.body
+        if entry.text is not None:
+            note = parse_case_text(
+                entry.text, source=entry.source, taxonomy=self.library.taxonomy,
+                default_evaluation=self.library.settings.default_evaluation,
+                known_recommendations=self.store.recommendation_ids(),
+            )
+            fields, body = note_fields(note), note.body
+        try:
+            return self._save(viewer, fields, body, None, None,
+                              f"uploaded from {entry.source}", source=entry.source)
+        except Forbidden as error:
+            raise ValidationError([Problem(entry.source, "division", str(error))]) from error
+
+    def _check_division(self, viewer: Viewer, value: Any, source: str) -> None:
+        term = self.library.taxonomy.divisions.resolve(value) if isinstance(value, str) else None
+        if term is not None and not may_edit_division(viewer, term.code):
+            yours = ", ".join(sorted(self.library.taxonomy.divisions.name_of(code)
+                                     for code in viewer.divisions)) or "no division"
+            raise Forbidden(f"You contribute to {yours}, not to {term.name}; choose one of "
+                            "your divisions or ask a reviewer.")
+
+    def _free_id(self, title: Any) -> str:
+        base = slugify(title if isinstance(title, str) else "")
+        candidate, number = base, 1
+        while self.store.get_case(candidate) is not None:
+            number += 1
+            candidate = f"{base}-{number}"
+        return candidate
+
+    def _editable(self, viewer: Viewer, case_id: str) -> StoredCase:
+        stored = self.view(viewer, case_id)
+        if not may_edit_division(viewer, stored.note.division):
+            division = self.library.taxonomy.divisions.name_of(stored.note.division)
+            raise Forbidden(f"Only {division} contributors, reviewers and admins may change "
+                            f"case note {case_id!r}.")
+        return stored
+
+    def _history_access(self, viewer: Viewer, case_id: str) -> StoredCase:
+        stored = self.view(viewer, case_id)
+        if not may_see_history(viewer, stored):
+            raise Forbidden("Revision history is for the note's author, its division's "
+                            "contributors, reviewers and admins.")
+        return stored
+
+    def _move(self, viewer: Viewer, stored: StoredCase, state: str, comment: str,
+              expected_revision: int | None, allowed_from: tuple[str, ...]) -> StoredCase:
+        if stored.state not in allowed_from:
+            raise Conflict(f"Case note {stored.id!r} is {stored.state}; this step needs it "
+                           f"{' or '.join(allowed_from)}. Reload the page to see its state.")
+        expected = stored.revision if expected_revision is None else expected_revision
+        try:
+            self.store.save_case(stored.note, author=viewer.username, comment=comment,
+                                 state=state, expected_revision=expected)
+        except Conflict as error:
+            latest = self.store.get_case(stored.id) or stored
+            raise Conflict(f"Case note {stored.id!r} was changed by {latest.updated_by} at "
+                           f"{latest.updated_at} (revision {latest.revision}) since you opened "
+                           f"revision {expected}; reload it and try again.") from error
+        self._reindex(stored.id, stored.state, state)
+        return self.store.get_case(stored.id) or stored
+
+    def _reindex(self, case_id: str, *states: str) -> None:
+        """Search follows at once; a failure is logged, and the next start catches up."""
+        if not set(states) & set(SEARCHABLE_STATES):
+            return
+        try:
+            self.library.search.case_changed(case_id)
+        except Exception:
+            log.exception("could not re-index %s; the indexes sync at the next start", case_id)
+
+    def _state_before_archive(self, stored: StoredCase) -> str:
+        revisions = self.store.revisions(stored.id)
+        for earlier, later in zip(revisions[-2::-1], revisions[::-1], strict=False):
+            if later.state == "archived" and earlier.state != "archived":
+                return earlier.state
+        return "draft"
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise Forbidden(message)

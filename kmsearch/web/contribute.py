@@ -1,0 +1,265 @@
+"""Contribute case notes: the form (new, edit, unfinished drafts), autosave, uploads, My notes,
+and the page that shows a note in any workflow state with the steps open to the viewer."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..access import Viewer
+from ..contributions import (
+    Contributions,
+    EditConflict,
+    may_contribute,
+    may_edit_division,
+    may_review,
+    may_see_history,
+    note_fields,
+)
+from ..errors import Forbidden, NotFound, Problem, ValidationError
+from ..store import StoredCase
+from ..uploads import MAX_UPLOAD_BYTES, SUFFIXES, describe
+from .auth import current_viewer
+from .context import current_library
+from .lookups import linked_recommendations
+from .markdown import render_markdown
+from .noteform import (
+    NoteForm,
+    errors_by_input,
+    field_label,
+    input_id,
+    read_form,
+    without_blank_rows,
+)
+
+blueprint = Blueprint("contribute", __name__)
+SUGGESTION_TEXT_LIMIT = 20_000
+
+
+def current_contributions() -> Contributions:
+    """The application's one contribution service, made on first use."""
+    extensions = current_app.extensions
+    if "kmsearch.contributions" not in extensions:
+        extensions["kmsearch.contributions"] = Contributions(current_library())
+    return extensions["kmsearch.contributions"]
+
+
+@blueprint.app_context_processor
+def contribution_navigation() -> dict:
+    return {"contribution_nav": contribution_nav}
+
+
+def contribution_nav() -> list[tuple[str, str, bool]]:
+    """Navigation entries for the viewer's roles: (address, label, is the current section)."""
+    viewer, endpoint = current_viewer(), request.endpoint or ""
+    entries = []
+    if may_contribute(viewer):
+        entries.append((url_for("contribute.new"), "Contribute",
+                        endpoint.startswith("contribute.") and endpoint != "contribute.my_notes"))
+        entries.append((url_for("contribute.my_notes"), "My notes",
+                        endpoint == "contribute.my_notes"))
+    if may_review(viewer):
+        entries.append((url_for("review.queue"), "Review", endpoint.startswith("review.")))
+    return entries
+
+
+@blueprint.route("/contribute/new", methods=["GET", "POST"])
+def new():
+    viewer = current_viewer()
+    if request.method == "GET":
+        _require_contributor(viewer)
+        divisions = sorted(viewer.divisions)
+        start = NoteForm(fields={"division": divisions[0] if len(divisions) == 1 else "",
+                                 "visibility": "internal", "risk_level": "low",
+                                 "status": "active"})
+        return _render_form(start)
+    return _post_form(None)
+
+
+@blueprint.route("/contribute/<case_id>/edit", methods=["GET", "POST"])
+def edit(case_id: str):
+    service, viewer = current_contributions(), current_viewer()
+    if request.method == "POST":
+        return _post_form(case_id)
+    stored = service.editable(viewer, case_id)
+    conflict = None
+    note_form = NoteForm(fields=note_fields(stored.note), body=stored.note.body,
+                         expected_revision=stored.revision)
+    if draft_id := request.args.get("draft", type=int):
+        draft = service.draft(viewer, draft_id)
+        _check_draft_of(draft.case_id, case_id)
+        note_form = NoteForm(fields=draft.fields, body=draft.body, draft_id=draft.id,
+                             expected_revision=stored.revision)
+    elif conflict_id := request.args.get("conflict", type=int):
+        conflict = service.draft(viewer, conflict_id)
+        _check_draft_of(conflict.case_id, case_id)
+    return _render_form(note_form, stored=stored, conflict=conflict,
+                        comparison=conflict and service.compare_draft(viewer, conflict.id),
+                        saved=request.args.get("saved", type=int))
+
+
+@blueprint.route("/contribute/drafts/<int:draft_id>", methods=["GET", "POST"])
+def draft(draft_id: int):
+    found = current_contributions().draft(current_viewer(), draft_id)
+    if found.case_id:
+        return redirect(url_for("contribute.edit", case_id=found.case_id, draft=draft_id), 303)
+    if request.method == "POST":
+        return _post_form(None)
+    return _render_form(NoteForm(fields=found.fields, body=found.body, draft_id=found.id))
+
+
+@blueprint.post("/contribute/drafts/<int:draft_id>/discard")
+def discard(draft_id: int):
+    current_contributions().discard_draft(current_viewer(), draft_id)
+    return redirect(url_for("contribute.my_notes", done="discarded"), 303)
+
+
+@blueprint.post("/contribute/autosave")
+def autosave():
+    """Keep the form as it is, for ``static/autosave.js``; answers with the draft's id."""
+    note_form = read_form(request.form)
+    found = current_contributions().autosave(
+        current_viewer(), without_blank_rows(note_form), note_form.body,
+        case_id=request.form.get("case_id") or None, draft_id=note_form.draft_id,
+        expected_revision=note_form.expected_revision,
+    )
+    return {"draft_id": found.id, "saved_at": found.updated_at}
+
+
+@blueprint.get("/contribute/<case_id>")
+def note(case_id: str):
+    """A note in any state, with the workflow steps this viewer may take."""
+    service, viewer = current_contributions(), current_viewer()
+    stored = service.view(viewer, case_id)
+    return render_template(
+        "contribute_note.html", stored=stored, note=stored.note, item=service.work_item(stored),
+        recommendations=linked_recommendations(current_library(), stored.note),
+        steps=_steps(viewer, stored), done=request.args.get("done", ""),
+    )
+
+
+@blueprint.post("/contribute/<case_id>/submit")
+def submit(case_id: str):
+    current_contributions().submit(current_viewer(), case_id,
+                                   request.form.get("expected_revision", type=int),
+                                   request.form.get("comment", ""))
+    return redirect(url_for("contribute.note", case_id=case_id, done="submitted"), 303)
+
+
+@blueprint.post("/contribute/<case_id>/archive")
+def archive(case_id: str):
+    current_contributions().archive(current_viewer(), case_id, request.form.get("comment", ""))
+    return redirect(url_for("contribute.note", case_id=case_id, done="archived"), 303)
+
+
+@blueprint.get("/my-notes")
+def my_notes():
+    viewer = current_viewer()
+    mine = current_contributions().my_notes(viewer)
+    return render_template("my_notes.html", mine=mine, done=request.args.get("done", ""))
+
+
+@blueprint.route("/contribute/upload", methods=["GET", "POST"])
+def upload():
+    viewer = current_viewer()
+    _require_contributor(viewer)
+    if request.method == "GET":
+        return _render_upload(None)
+    if (request.content_length or 0) > MAX_UPLOAD_BYTES + 64 * 1024:
+        raise RequestEntityTooLarge()
+    files = [(item.filename or "", item.read(MAX_UPLOAD_BYTES + 1))
+             for item in request.files.getlist("files") if item.filename]
+    report = current_contributions().import_files(viewer, files)
+    return _render_upload(report)
+
+
+def _render_upload(report) -> str:
+    return render_template("contribute_upload.html", report=report, describe=describe,
+                           limit=MAX_UPLOAD_BYTES, accept=",".join(SUFFIXES))
+
+
+def _post_form(case_id: str | None):
+    service, viewer = current_contributions(), current_viewer()
+    note_form = read_form(request.form)
+    stored = service.editable(viewer, case_id) if case_id else None
+    if note_form.action in ("edit", "preview"):
+        return _render_form(note_form, stored=stored, preview=note_form.action == "preview")
+    fields = without_blank_rows(note_form)
+    try:
+        outcome = service.save_draft(
+            viewer, fields, note_form.body, case_id=case_id,
+            expected_revision=note_form.expected_revision, comment=note_form.comment,
+            draft_id=note_form.draft_id,
+        )
+    except EditConflict as conflict:
+        return redirect(url_for("contribute.edit", case_id=case_id, conflict=conflict.draft.id),
+                        303)
+    if not outcome.saved:
+        note_form.fields, note_form.draft_id = fields, outcome.draft_id
+        return _render_form(note_form, stored=stored, problems=outcome.problems, status=422)
+    if note_form.action == "submit":
+        service.submit(viewer, outcome.case_id, outcome.revision, note_form.comment)
+        return redirect(url_for("contribute.note", case_id=outcome.case_id, done="submitted"),
+                        303)
+    return redirect(url_for("contribute.edit", case_id=outcome.case_id, saved=outcome.revision),
+                    303)
+
+
+def _render_form(note_form: NoteForm, *, stored: StoredCase | None = None,
+                 problems: list[Problem] | None = None, preview: bool = False,
+                 conflict=None, comparison=None, saved: int | None = None,
+                 status: int = 200) -> Response:
+    viewer, library = current_viewer(), current_library()
+    divisions = [term for term in library.taxonomy.divisions
+                 if may_edit_division(viewer, term.code)]
+    html = render_template(
+        "contribute_form.html", form=note_form, stored=stored, divisions=divisions,
+        recommendations=library.store.list_recommendations(),
+        problems=problems or [], errors=errors_by_input(problems or []),
+        preview=render_markdown(note_form.body) if preview else None,
+        suggestions=_suggestions(note_form, viewer), conflict=conflict, comparison=comparison,
+        saved=saved, reviewer=may_review(viewer), input_id=input_id, field_label=field_label,
+    )
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _suggestions(note_form: NoteForm, viewer: Viewer):
+    """Links the text suggests, or None while there is too little text to go on."""
+    text = " ".join((note_form.value("title"), note_form.value("summary"), note_form.body))
+    if len(text.split()) < 3:
+        return None
+    try:
+        return current_library().search.suggest_links(text[:SUGGESTION_TEXT_LIMIT], viewer)
+    except ValidationError:
+        return None
+
+
+def _steps(viewer: Viewer, stored: StoredCase) -> set[str]:
+    """The workflow buttons the note page offers; the service checks each again."""
+    state, editable = stored.state, may_edit_division(viewer, stored.note.division)
+    steps = set()
+    if editable and state != "archived":
+        steps.add("edit")
+    if editable and state == "draft":
+        steps.add("submit")
+    if may_review(viewer) and state == "submitted":
+        steps |= {"publish", "return"}
+    if (editable and state in ("draft", "submitted")) or (may_review(viewer) and
+                                                          state == "published"):
+        steps.add("archive")
+    if "admin" in viewer.roles and state == "archived":
+        steps.add("restore")
+    if may_see_history(viewer, stored):
+        steps.add("history")
+    return steps
+
+
+def _require_contributor(viewer: Viewer) -> None:
+    if not may_contribute(viewer):
+        raise Forbidden("Only contributors, reviewers and admins add notes; sign in with such "
+                        "an account, or ask an admin for the contributor role.")
+
+
+def _check_draft_of(draft_case: str | None, case_id: str) -> None:
+    if draft_case != case_id:
+        raise NotFound(f"That draft does not belong to case note {case_id!r}.")
