@@ -32,9 +32,12 @@ build: install
 	$(KMSEARCH) init
 	$(KMSEARCH) ingest
 
-# The local demo answers as a signed-in staff member (internal notes show) unless told otherwise.
+# The local demo answers as a signed-in staff member (internal notes show) unless told otherwise,
+# and serves plain http on 127.0.0.1, so its session cookie cannot require https.
 run: build
-	KMSEARCH_DEFAULT_VIEWER=$${KMSEARCH_DEFAULT_VIEWER:-staff} $(KMSEARCH) serve --host $(HOST) --port $(PORT)
+	KMSEARCH_DEFAULT_VIEWER=$${KMSEARCH_DEFAULT_VIEWER:-staff} \
+	KMSEARCH_SESSION_COOKIE_SECURE=$${KMSEARCH_SESSION_COOKIE_SECURE:-0} \
+	$(KMSEARCH) serve --host $(HOST) --port $(PORT)
 
 test: install-dev
 	$(BIN)/python -m pytest
@@ -49,5 +52,5 @@ bench: install
 	$(BIN)/python benchmarks/search_bench.py --notes 1000 --notes 10000
 
 clean:
-	rm -rf $(VENV) instance build *.egg-info node_modules screenshots
+	rm -rf $(VENV) build *.egg-info node_modules screenshots instance/kmsearch.db*
 	find indexes -mindepth 1 ! -name README.md -exec rm -rf {} +
