@@ -51,6 +51,7 @@ screenshots: install-dev
 bench: install
 	$(BIN)/python benchmarks/search_bench.py --notes 1000 --notes 10000
 
+# Removes what can be rebuilt; never the database in instance/, the system of record.
 clean:
-	rm -rf $(VENV) build *.egg-info node_modules screenshots instance/kmsearch.db*
+	rm -rf $(VENV) build *.egg-info node_modules screenshots
 	find indexes -mindepth 1 ! -name README.md -exec rm -rf {} +
