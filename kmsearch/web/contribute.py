@@ -4,7 +4,6 @@ and the page that shows a note in any workflow state with the steps open to the 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..access import Viewer
 from ..contributions import (
@@ -42,6 +41,18 @@ def current_contributions() -> Contributions:
     if "kmsearch.contributions" not in extensions:
         extensions["kmsearch.contributions"] = Contributions(current_library())
     return extensions["kmsearch.contributions"]
+
+
+def sign_in_first():
+    """Send a visitor who is not signed in to the sign-in page, then back here."""
+    if current_viewer().signed_in or request.method != "GET":
+        return None
+    if "signin.login" not in current_app.view_functions:
+        return None
+    return redirect(url_for("signin.login", next=request.full_path.rstrip("?")), 303)
+
+
+blueprint.before_request(sign_in_first)
 
 
 @blueprint.app_context_processor
@@ -165,8 +176,6 @@ def upload():
     _require_contributor(viewer)
     if request.method == "GET":
         return _render_upload(None)
-    if (request.content_length or 0) > MAX_UPLOAD_BYTES + 64 * 1024:
-        raise RequestEntityTooLarge()
     files = [(item.filename or "", item.read(MAX_UPLOAD_BYTES + 1))
              for item in request.files.getlist("files") if item.filename]
     report = current_contributions().import_files(viewer, files)

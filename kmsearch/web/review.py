@@ -6,9 +6,10 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from ..errors import Problem, ValidationError
 from .auth import current_viewer
-from .contribute import current_contributions
+from .contribute import current_contributions, sign_in_first
 
 blueprint = Blueprint("review", __name__)
+blueprint.before_request(sign_in_first)
 
 
 @blueprint.get("/review")
