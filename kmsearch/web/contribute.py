@@ -221,9 +221,10 @@ def _render_form(note_form: NoteForm, *, stored: StoredCase | None = None,
     viewer, library = current_viewer(), current_library()
     divisions = [term for term in library.taxonomy.divisions
                  if may_edit_division(viewer, term.code)]
+    recommendations = library.store.list_recommendations()
     html = render_template(
         "contribute_form.html", form=note_form, stored=stored, divisions=divisions,
-        recommendations=library.store.list_recommendations(),
+        recommendations=recommendations, rec_texts={rec.id: rec.text for rec in recommendations},
         problems=problems or [], errors=errors_by_input(problems or []),
         preview=render_markdown(note_form.body) if preview else None,
         suggestions=_suggestions(note_form, viewer), conflict=conflict, comparison=comparison,
