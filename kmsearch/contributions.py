@@ -1,6 +1,7 @@
 """Contributions and their review: drafts, submission, publication, return, archive, restore.
 
-Every permission is checked here, so the web pages and the CLI cannot forget one. Notes move
+Every permission (the rules are in ``permissions.py``) is checked here, so the web pages and
+the CLI cannot forget one. Notes move
 draft -> submitted -> published (or back to draft when a reviewer returns them), and to
 archived instead of being deleted; each save and each move is a revision in the store.
 """
@@ -14,21 +15,20 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from .access import Viewer, can_see
+from .access import Viewer
 from .corpus import parse_case_text
 from .drafts import Draft, Drafts
 from .errors import Conflict, Forbidden, NotFound, Problem, ValidationError
 from .indexer import SEARCHABLE_STATES
 from .library import Library
 from .notediff import NoteDiff, diff_revisions
+from .permissions import may_contribute, may_edit_division, may_review, may_see_history, may_view
 from .records import CaseNote
 from .store import Revision, StoredCase
 from .uploads import Entry, check_files, read_upload
 from .validation import note_from_fields
 
 log = logging.getLogger(__name__)
-CONTRIBUTING_ROLES = frozenset({"contributor", "reviewer", "admin"})
-REVIEWING_ROLES = frozenset({"reviewer", "admin"})
 WORK_STATES = ("draft", "returned", "submitted", "published", "archived")
 
 
@@ -81,41 +81,6 @@ class MyNotes:
 class ImportReport:
     saved: list[SaveOutcome] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
-
-
-def may_contribute(viewer: Viewer) -> bool:
-    return viewer.signed_in and bool(viewer.roles & CONTRIBUTING_ROLES)
-
-
-def may_review(viewer: Viewer) -> bool:
-    return viewer.signed_in and bool(viewer.roles & REVIEWING_ROLES)
-
-
-def may_edit_division(viewer: Viewer, division: str) -> bool:
-    """Reviewers and admins edit every division; contributors their own divisions only."""
-    return may_review(viewer) or (
-        viewer.signed_in and "contributor" in viewer.roles and division in viewer.divisions
-    )
-
-
-def may_view(viewer: Viewer, stored: StoredCase) -> bool:
-    """Published notes by their visibility; other states to the author, the division's
-    contributors, reviewers and admins."""
-    note = stored.note
-    if stored.state == "published":
-        return can_see(viewer, note.visibility, note.division)
-    return is_author(viewer, stored) or may_edit_division(viewer, note.division)
-
-
-def may_see_history(viewer: Viewer, stored: StoredCase) -> bool:
-    """Who changed a note, and how, is for those who may edit it and for its author."""
-    return may_view(viewer, stored) and (
-        is_author(viewer, stored) or may_edit_division(viewer, stored.note.division)
-    )
-
-
-def is_author(viewer: Viewer, stored: StoredCase) -> bool:
-    return viewer.signed_in and stored.author == viewer.username
 
 
 def note_fields(note: CaseNote) -> dict[str, Any]:

@@ -6,16 +6,9 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from ..access import Viewer
-from ..contributions import (
-    Contributions,
-    EditConflict,
-    may_contribute,
-    may_edit_division,
-    may_review,
-    may_see_history,
-    note_fields,
-)
+from ..contributions import Contributions, EditConflict, note_fields
 from ..errors import Forbidden, NotFound, Problem, ValidationError
+from ..permissions import may_contribute, may_edit_division, may_review, may_see_history
 from ..store import StoredCase
 from ..uploads import MAX_UPLOAD_BYTES, SUFFIXES, describe
 from .auth import current_viewer
@@ -112,10 +105,10 @@ def edit(case_id: str):
 @blueprint.route("/contribute/drafts/<int:draft_id>", methods=["GET", "POST"])
 def draft(draft_id: int):
     found = current_contributions().draft(current_viewer(), draft_id)
+    if request.method == "POST":
+        return _post_form(found.case_id)
     if found.case_id:
         return redirect(url_for("contribute.edit", case_id=found.case_id, draft=draft_id), 303)
-    if request.method == "POST":
-        return _post_form(None)
     return _render_form(NoteForm(fields=found.fields, body=found.body, draft_id=found.id))
 
 
