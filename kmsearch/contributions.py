@@ -335,6 +335,8 @@ class Contributions:
         fields["id"] = fields.get("id") or self._free_id(fields.get("title"))
         self._check_division(viewer, fields.get("division"), source)
         note = self._validate(fields, body, source)
+        if current is not None:
+            note = _keep_order(note, current.note)
         if current is None and explicit_id and self.store.get_case(note.id) is not None:
             raise ValidationError([Problem(source, "id", f"expected a new id; {note.id!r} is "
                                            "already used by another note")])
@@ -346,7 +348,8 @@ class Contributions:
         )
         if draft_id is not None:
             self.drafts.delete(draft_id, viewer.username)
-        self._reindex(note.id, state, current.state if current else "draft")
+        if result.action != "unchanged":
+            self._reindex(note.id, state, current.state if current else "draft")
         return SaveOutcome(result.action, note.id, result.revision, state)
 
     def _validate(self, fields: dict[str, Any], body: str, source: str) -> CaseNote:
@@ -435,6 +438,15 @@ class Contributions:
             if later.state == "archived" and earlier.state != "archived":
                 return earlier.state
         return "draft"
+
+
+def _keep_order(note: CaseNote, before: CaseNote) -> CaseNote:
+    """``note`` with its linked codes in the order ``before`` had them, new ones last: a form
+    lists checkboxes in taxonomy order, which is no reason for a new revision."""
+    for name in ("partnership_types", "nexus_areas", "sdgs", "recommendations"):
+        new, old = getattr(note, name), getattr(before, name)
+        setattr(note, name, [v for v in old if v in new] + [v for v in new if v not in old])
+    return note
 
 
 def _require(allowed: bool, message: str) -> None:

@@ -260,6 +260,16 @@ def test_extra_fields_survive_an_edit_from_the_form(service, library):
     assert library.store.get_case(TRANSPORT_PUBLIC).note.extra == {"budget": 5}
 
 
+def test_saving_a_note_unchanged_from_the_form_makes_no_revision(service, library):
+    stored = library.store.get_case(TRANSPORT_PUBLIC)
+    fields = note_fields(stored.note)
+    for name in ("partnership_types", "nexus_areas", "sdgs", "recommendations"):
+        fields[name] = sorted(fields[name], key=str)  # the form's checkbox order
+    outcome = service.save_draft(REVIEWER, fields, stored.note.body, case_id=TRANSPORT_PUBLIC,
+                                 expected_revision=stored.revision)
+    assert outcome.action == "unchanged" and outcome.revision == stored.revision
+
+
 def test_new_ids_come_from_titles_and_an_explicit_id_must_be_free(service):
     first = service.save_draft(TRADE, form_fields("Same title, twice!"), "")
     second = service.save_draft(TRADE, form_fields("Same title, twice!"), "")
