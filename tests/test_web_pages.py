@@ -135,6 +135,15 @@ def test_revision_history_is_shown_to_reviewers_and_the_divisions_contributors_o
     assert "Revision history" in text_of(client.get(f"/cases/{HOSTILE}", headers=trade))
 
 
+def test_the_edit_link_shows_for_those_who_may_edit_the_note_only(client):
+    edit = f"/contribute/{HOSTILE}/edit"
+    assert edit not in client.get(f"/cases/{HOSTILE}").get_data(as_text=True)
+    transport = signed_in("tina", "contributor", "transport")
+    assert edit not in client.get(f"/cases/{HOSTILE}", headers=transport).get_data(as_text=True)
+    trade = signed_in("tom", "contributor", "trade")
+    assert edit in client.get(f"/cases/{HOSTILE}", headers=trade).get_data(as_text=True)
+
+
 def test_lesson_page_shows_text_kind_source_case_and_related_lessons(client):
     response = client.get(f"/lessons/{PUBLIC}--3")
     assert response.status_code == 200

@@ -8,10 +8,11 @@ from flask import Blueprint, render_template
 
 from ..access import Viewer
 from ..errors import NotFound
+from ..permissions import may_edit_division, may_see_history
 from ..results import Hit
 from .auth import current_viewer
 from .context import current_library
-from .lookups import can_see_history, linked_recommendations
+from .lookups import linked_recommendations
 
 blueprint = Blueprint("cases", __name__)
 
@@ -20,11 +21,12 @@ blueprint = Blueprint("cases", __name__)
 def case(case_id: str):
     library, viewer = current_library(), current_viewer()
     stored = library.get_case(case_id, viewer)
-    history = library.store.revisions(case_id) if can_see_history(viewer, stored.note) else None
+    history = library.store.revisions(case_id) if may_see_history(viewer, stored) else None
     return render_template(
         "case.html",
         stored=stored,
         note=stored.note,
+        may_edit=may_edit_division(viewer, stored.note.division),
         recommendations=linked_recommendations(library, stored.note),
         related=_unless_unindexed(library.search.related, case_id, viewer),
         history=history,

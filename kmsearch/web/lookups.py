@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from ..access import Viewer, can_see
 from ..library import Library
 from ..records import CaseNote, Lesson, Recommendation
 from ..store import StoredCase
@@ -31,12 +30,6 @@ def linked_recommendations(library: Library, note: CaseNote) -> list[Recommendat
     """The recommendations a note illustrates, in their evaluation's order."""
     found = (library.store.get_recommendation(rec_id) for rec_id in note.recommendations)
     return sorted((rec for rec in found if rec), key=lambda r: (r.evaluation_id, r.number))
-
-
-def can_see_history(viewer: Viewer, note: CaseNote) -> bool:
-    """Revision history (who changed a note, when) is for those who may see the division's
-    restricted notes: reviewers, admins and the division's contributors."""
-    return can_see(viewer, "restricted", note.division)
 
 
 def good_practices(cases: list[StoredCase]) -> list[tuple[Lesson, StoredCase]]:
