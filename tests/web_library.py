@@ -3,6 +3,7 @@ plus notes that exercise sanitising and revision history. Built once per test se
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -58,7 +59,8 @@ def shared_settings(tmp_path_factory) -> Settings:
 
 def build_library(directory: Path) -> Settings:
     settings = Settings.from_env(
-        environ={}, db_path=directory / "kmsearch.db", index_dir=directory / "indexes",
+        environ={k: v for k, v in os.environ.items() if k == "KMSEARCH_EMBEDDING_CACHE"},
+        db_path=directory / "kmsearch.db", index_dir=directory / "indexes",
         corpus_dir=PROJECT_ROOT / "corpus",
     )
     library = Library(settings)

@@ -10,6 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, request, url_for
 
 from ..errors import Problem, ValidationError
+from ..export import to_csv, to_json
 from ..records import Lesson, Recommendation
 from ..serialize import hit_json, search_json
 from ..store import StoredCase
@@ -22,6 +23,7 @@ from .search import read_search_request, run_search
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI = Path(__file__).with_name("openapi.json")
 MAX_TEXT = 20_000
+EXPORT_TYPES = {"json": "application/json", "csv": "text/csv"}
 
 
 @blueprint.get("/search")
@@ -59,6 +61,20 @@ def case(case_id: str):
         "created_at": stored.created_at,
         "updated_at": stored.updated_at,
     }
+
+
+@blueprint.get("/export")
+def export():
+    """Every published note the caller may see, in the formats of ``kmsearch export``."""
+    fmt = request.args.get("format", "json")
+    if fmt not in EXPORT_TYPES:
+        raise ValidationError([Problem("query", "format",
+                                       f"expected json or csv, found {fmt!r}")])
+    notes = [stored.note for stored in current_library().cases(current_viewer())]
+    body = to_json(notes) if fmt == "json" else to_csv(notes)
+    disposition = f'attachment; filename="kmsearch-cases.{fmt}"'
+    return Response(body, mimetype=EXPORT_TYPES[fmt],
+                    headers={"Content-Disposition": disposition})
 
 
 @blueprint.get("/lessons/<lesson_id>")
