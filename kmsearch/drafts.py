@@ -4,12 +4,8 @@ contributor typed is lost, and the workflow's lookups of notes by author and by 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
-
-from sqlite_utils import Database
 
 from .errors import NotFound
 from .schema import now
@@ -52,22 +48,9 @@ class Drafts:
 
     def __init__(self, store: Store):
         self.store = store
-        with self._write() as db:
+        with self.store.write() as db:
             for statement in filter(str.strip, SCHEMA.split(";")):
                 db.execute(statement)
-
-    @contextmanager
-    def _write(self) -> Iterator[Database]:
-        """A write transaction that takes SQLite's write lock at once, like the store's."""
-        db = self.store.db
-        db.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-            db.conn.execute("COMMIT")
-        except BaseException:
-            if db.conn.in_transaction:
-                db.conn.execute("ROLLBACK")
-            raise
 
     def save(
         self,
@@ -90,7 +73,7 @@ class Drafts:
             "message": message, "data": json.dumps({"fields": fields, "body": body}),
             "updated_at": stamp,
         }
-        with self._write() as db:
+        with self.store.write() as db:
             if draft_id is not None:
                 sql = "SELECT created_at FROM drafts WHERE id = ? AND author = ?"
                 found = db.execute(sql, [draft_id, author]).fetchone()
@@ -118,7 +101,7 @@ class Drafts:
         return [_draft(row) for row in self.store.db.query(sql, [author])]
 
     def delete(self, draft_id: int, author: str) -> None:
-        with self._write() as db:
+        with self.store.write() as db:
             db.execute("DELETE FROM drafts WHERE id = ? AND author = ?", [draft_id, author])
 
     def case_ids_by(self, author: str) -> list[str]:

@@ -100,7 +100,7 @@ class Store:
         self._lock = threading.Lock()
         if self.db.journal_mode != "wal":
             self.db.enable_wal()
-        with self._write() as db:
+        with self.write() as db:
             create_schema(db, self.path)
 
     @property
@@ -128,7 +128,7 @@ class Store:
             self._local = threading.local()
 
     @contextmanager
-    def _write(self) -> Iterator[Database]:
+    def write(self) -> Iterator[Database]:
         """One write transaction, holding the write lock from the start; rolled back on error."""
         db = self.db
         db.conn.execute("BEGIN IMMEDIATE")
@@ -157,7 +157,7 @@ class Store:
         The same content in the same state writes nothing; ``origin`` counts only on creation.
         """
         digest = note.content_hash()
-        with self._write() as db:
+        with self.write() as db:
             sql = "SELECT revision, content_hash, state FROM cases WHERE id = ?"
             current = db.execute(sql, [note.id]).fetchone()
             number = current[0] if current else 0
@@ -272,7 +272,7 @@ class Store:
         Reviewers' implementation statuses of existing recommendations are kept.
         """
         digest = evaluation_hash(ev)
-        with self._write() as db:
+        with self.write() as db:
             sql = "SELECT content_hash FROM evaluations WHERE id = ?"
             current = db.execute(sql, [ev.id]).fetchone()
             if current and current[0] == digest:
@@ -330,7 +330,7 @@ class Store:
             choices = ", ".join(IMPLEMENTATION_STATUSES)
             message = f"expected one of {choices}; found {status!r}"
             raise ValidationError([Problem(rec_id, "status", message)])
-        with self._write() as db:
+        with self.write() as db:
             sql = "UPDATE recommendations SET status = ? WHERE id = ?"
             if db.execute(sql, [status, rec_id]).rowcount == 0:
                 raise NotFound(f"No recommendation with id {rec_id!r}.")
