@@ -21,19 +21,28 @@ FACET_NAMES = (*FACETS, "year", "good_practice")
 class Catalog:
     """Documents by row, with one sparse row x (facet, value) incidence matrix for fast counts."""
 
-    def __init__(self, docs: Iterable[IndexDoc] = ()):
+    def __init__(self, docs: Iterable[IndexDoc] = (), previous: Catalog | None = None):
+        """Index ``docs``; documents unchanged since ``previous`` (the same objects) reuse the
+        columns worked out for them then, so re-cataloguing after one edit is cheap."""
         self.docs: list[IndexDoc] = list(docs)
         self.rows: dict[str, int] = {doc.key: row for row, doc in enumerate(self.docs)}
-        self.columns: dict[tuple[str, object], int] = {}
-        row_ids: list[int] = []
-        col_ids: list[int] = []
-        for row, doc in enumerate(self.docs):
-            for column in self._columns_of(doc):
-                row_ids.append(row)
-                col_ids.append(self.columns.setdefault(column, len(self.columns)))
+        self.columns: dict[tuple[str, object], int] = dict(previous.columns) if previous else {}
+        known = previous._doc_columns if previous else {}
+        self._doc_columns: dict[int, tuple[IndexDoc, np.ndarray]] = {}
+        per_doc = []
+        for doc in self.docs:
+            cached = known.get(id(doc))
+            if cached is None or cached[0] is not doc:
+                ids = [self.columns.setdefault(c, len(self.columns)) for c in self._columns_of(doc)]
+                cached = (doc, np.array(ids, dtype=np.int32))
+            self._doc_columns[id(doc)] = cached
+            per_doc.append(cached[1])
+        lengths = np.fromiter((len(ids) for ids in per_doc), dtype=np.int64, count=len(per_doc))
+        indptr = np.concatenate([[0], np.cumsum(lengths)])
+        indices = np.concatenate(per_doc) if per_doc else np.zeros(0, np.int32)
         shape = (len(self.docs), max(len(self.columns), 1))
-        data = np.ones(len(row_ids), dtype=np.int32)
-        self.matrix = sparse.csr_matrix((data, (row_ids, col_ids)), shape=shape)
+        data = np.ones(len(indices), dtype=np.int32)
+        self.matrix = sparse.csr_matrix((data, indices, indptr), shape=shape)
         self._by_column = self.matrix.tocsc()
         self.start_years = np.array([d.start_year or 0 for d in self.docs], dtype=np.int32)
 

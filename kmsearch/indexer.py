@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,8 @@ from .vectors import IndexCorrupt as VectorCorrupt
 
 log = logging.getLogger(__name__)
 SEARCHABLE_STATES = ("published",)
+SAVE_QUIET = 2.0  # seconds without edits before the vector index is written to disk
+SAVE_AT_LEAST_EVERY = 30.0  # ... but no later than this during a long run of edits
 
 
 @dataclass
@@ -52,6 +55,7 @@ class Indexes:
         self._cache: EmbeddingCache | None = None
         self._save_guard = threading.Lock()
         self._save_pending = False
+        self._last_change = 0.0
         self._saver: threading.Thread | None = None
         self._lock = threading.RLock()
         self.keyword: KeywordIndex | None = None
@@ -107,17 +111,19 @@ class Indexes:
                 self._docs.pop(case_id, None)
                 self.keyword.delete_case(case_id)
                 self.vectors.delete(old_keys)
-            self.catalog = Catalog(d for group in self._docs.values() for d in group)
+            docs = (d for group in self._docs.values() for d in group)
+            self.catalog = Catalog(docs, previous=self.catalog)
         self._save_vectors_later()
 
     def _save_vectors_later(self) -> None:
-        """Write the vector index to disk in the background, coalescing bursts of edits.
+        """Write the vector index to disk in the background, once a burst of edits is over.
 
         The note is searchable before this; the file is only a cache of the database, and a
         start after a crash finds what it lacks by content hash and re-indexes just that.
         """
         with self._save_guard:
             self._save_pending = True
+            self._last_change = time.monotonic()
             if self._saver is not None and self._saver.is_alive():
                 return
             self._saver = threading.Thread(target=self._save_loop, name="vector-save",
@@ -125,11 +131,18 @@ class Indexes:
             self._saver.start()
 
     def _save_loop(self) -> None:
+        first_pending = time.monotonic()
         while True:
+            time.sleep(SAVE_QUIET)
             with self._save_guard:
+                now = time.monotonic()
+                busy = now - self._last_change < SAVE_QUIET
+                if busy and now - first_pending < SAVE_AT_LEAST_EVERY:
+                    continue  # saving rewrites the whole matrix: not in the middle of a burst
                 if not self._save_pending:
                     return
                 self._save_pending = False
+                first_pending = now
             try:
                 self.vectors.save()
             except OSError:

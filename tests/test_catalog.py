@@ -95,3 +95,22 @@ def test_an_empty_catalog_masks_and_counts_nothing():
     catalog = Catalog([])
     assert catalog.mask(Filters(), ANONYMOUS).tolist() == []
     assert catalog.facet_counts(np.array([], dtype=np.int64))["division"] == {}
+
+
+def test_a_catalog_rebuilt_from_a_previous_one_equals_one_built_afresh():
+    rng = random.Random(11)
+    notes = [random_note(rng, n) for n in range(60)]
+    groups = {note.id: documents_for(note) for note in notes}
+    first = Catalog(d for docs in groups.values() for d in docs)
+    changed = random_note(rng, 5)
+    changed.visibility, changed.division = "restricted", "statistics"
+    groups["note-5"] = documents_for(changed)
+    del groups["note-7"]
+    reused = Catalog((d for docs in groups.values() for d in docs), previous=first)
+    fresh = Catalog(d for docs in groups.values() for d in docs)
+    viewer = Viewer("c", frozenset({"contributor"}), frozenset({"statistics"}))
+    for filters in (Filters(), Filters(division=("statistics",)), random_filters(rng)):
+        for who in (ANONYMOUS, viewer):
+            assert reused.mask(filters, who).tolist() == fresh.mask(filters, who).tolist()
+    rows = np.arange(len(reused))
+    assert reused.facet_counts(rows) == fresh.facet_counts(rows)
