@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .catalog import Catalog
 from .documents import IndexDoc, documents_for
+from .errors import KmsearchError
 from .keyword import IndexCorrupt as KeywordCorrupt
 from .keyword import KeywordIndex
 from .store import Store
@@ -116,7 +117,8 @@ class Indexes:
         self._save_vectors_later()
 
     def _save_vectors_later(self) -> None:
-        """Write the vector index to disk in the background, once a burst of edits is over.
+        """Write the vector index to disk and merge the keyword index's small segments in the
+        background, once a burst of edits is over.
 
         The note is searchable before this; the file is only a cache of the database, and a
         start after a crash finds what it lacks by content hash and re-indexes just that.
@@ -145,8 +147,9 @@ class Indexes:
                 first_pending = now
             try:
                 self.vectors.save()
-            except OSError:
-                log.exception("could not save the vector index; it is rebuilt at next start")
+                self.keyword.merge_segments()
+            except (OSError, KmsearchError):
+                log.exception("index upkeep failed; the indexes are checked again at next start")
 
     def flush(self) -> None:
         """Wait until the vector index on disk matches memory (for shutdown and tests)."""

@@ -18,7 +18,7 @@ from whoosh.analysis import StandardAnalyzer
 from whoosh.columns import VarBytesColumn
 from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.searching import Searcher
-from whoosh.writing import CLEAR
+from whoosh.writing import CLEAR, MERGE_SMALL, NO_MERGE
 
 from .documents import IndexDoc
 from .errors import KmsearchError
@@ -55,6 +55,11 @@ def keyword_schema() -> Schema:
         **{name: TEXT(analyzer=STEMMING, stored=True) for name in TEXT_FIELDS},
         **{name: KEYWORD(commas=True) for name in FILTER_FIELDS},
     )
+
+
+# Edits commit without merging segments, which can take most of a second on a large index;
+# ``merge_segments`` does that later, off the path between a save and its searchability.
+QUICK = {"mergetype": NO_MERGE}
 
 
 class IndexCorrupt(KmsearchError):
@@ -147,7 +152,7 @@ class KeywordIndex:
         it disappear; any other document replaces the one with its key.
         """
         replaced = {doc.case_id for doc in docs if doc.type == "case"}
-        with self._writer() as writer:
+        with self._writer(commit=QUICK) as writer:
             for case_id in replaced:
                 writer.delete_by_term("case_id", case_id)
             for doc in docs:
@@ -161,8 +166,13 @@ class KeywordIndex:
 
     def delete_case(self, case_id: str) -> None:
         """Remove a note's document and all its lesson documents."""
-        with self._writer() as writer:
+        with self._writer(commit=QUICK) as writer:
             writer.delete_by_term("case_id", case_id)
+
+    def merge_segments(self) -> None:
+        """Merge the small segments that quick commits leave behind (a background chore)."""
+        with self._writer(commit={"mergetype": MERGE_SMALL}):
+            pass
 
     @contextmanager
     def _writer(self, commit: dict | None = None, **options) -> Iterator:

@@ -1,6 +1,7 @@
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -366,3 +367,21 @@ def test_searches_see_whole_snapshots_while_a_writer_upserts(index):
 
     assert errors == []
     assert len(index.doc_keys) == len(docs_of(*NOTES)) + 5
+
+
+def test_rewriting_a_doc_with_as_many_passages_gives_the_same_index_as_replacing_it(tmp_path):
+    """The in-place path for ordinary edits must equal the general path."""
+    first = CaseNote(id="edit-me", title="Bridge inspection with drones", division="transport",
+                     summary="Drones inspected bridges.", body="Drones flew over old bridges.")
+    other = CaseNote(id="other", title="Forest inventory", division="forests-land-housing",
+                     summary="Counting trees.", body="Trees were counted by satellite.")
+    index = VectorIndex(tmp_path / "a")
+    index.rebuild(documents_for(first) + documents_for(other))
+    edited = replace(first, body="Drones flew over old railway bridges.")
+    index.upsert(documents_for(edited))
+    fresh = VectorIndex(tmp_path / "b")
+    fresh.rebuild(documents_for(edited) + documents_for(other))
+    query = fresh.embed_query("railway bridges")
+    got = {h.key: (round(h.score, 5), h.passage) for h in index.search(query, k=5)}
+    want = {h.key: (round(h.score, 5), h.passage) for h in fresh.search(query, k=5)}
+    assert got == want
