@@ -47,6 +47,7 @@ class SearchEngine:
         self.taxonomy = taxonomy
         self.settings = settings
         self._alignment: tuple[tuple[int, int], np.ndarray] | None = None
+        self._keyword_map: tuple[np.ndarray, np.ndarray] | None = None
 
     def search(
         self,
@@ -73,13 +74,12 @@ class SearchEngine:
             ranked = []
             sort = "date"
         else:
-            rankings, candidates = [], set()
+            rankings, candidates = [], []
             if mode in ("keyword", "hybrid"):
                 result = self.keyword.search(
                     query, filter=filter_query(filters, viewer), limit=depth
                 )
-                matched = set(result.matched)
-                candidates |= matched
+                candidates.append(self._keyword_rows(result))
                 keyword_hits = {h.key: h.snippet for h in result.hits}
                 scores = {h.key: h.score for h in result.hits}
                 rankings.append(([h.key for h in result.hits], scores))
@@ -87,14 +87,14 @@ class SearchEngine:
             if mode in ("semantic", "hybrid"):
                 hits = self._semantic(query, mask, depth)
                 passages = {h.key: h.passage for h in hits}
-                candidates |= set(passages)
+                candidates.append(catalog.rows_of(passages))
                 rankings.append(([h.key for h in hits], {h.key: h.score for h in hits}))
             if mode == "semantic":
                 suggestion = self.keyword.search(
                     query, filter=filter_query(filters, viewer), limit=1
                 ).suggestion
             ranked = self._rank(rankings, mode)
-            rows = catalog.rows_of(candidates)
+            rows = np.unique(np.concatenate(candidates))
             rows = rows[mask[rows]]
             known = catalog.rows
             ranked = [(key, score) for key, score in ranked if key in known and mask[known[key]]]
@@ -118,6 +118,16 @@ class SearchEngine:
             suggestion=suggestion,
             sort=sort,
         )
+
+    def _keyword_rows(self, result) -> np.ndarray:
+        """The catalog rows of every keyword match, through a per-version docnum -> row map."""
+        if self._keyword_map is None or self._keyword_map[0] is not result.keys:
+            rows = self.catalog.rows
+            mapping = np.fromiter((rows.get(k, -1) for k in result.keys), np.int64,
+                                  len(result.keys))
+            self._keyword_map = (result.keys, mapping)
+        found = self._keyword_map[1][result.docnums]
+        return found[found >= 0]
 
     def _check(self, query: str, mode: str, page: int, per_page: int, sort: str) -> None:
         problems = []

@@ -83,8 +83,15 @@ class KeywordResult:
 
     hits: list[KeywordHit] = field(default_factory=list)
     total: int = 0
-    matched: list[str] = field(default_factory=list)
     suggestion: str | None = None
+    # every matching visible document, as document numbers into ``keys`` (the keys of the
+    # index version searched, one shared array per version, so callers can cache a mapping)
+    docnums: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    keys: np.ndarray = field(default_factory=lambda: np.zeros(0, object))
+
+    @property
+    def matched(self) -> list[str]:
+        return self.keys[self.docnums].tolist()
 
 
 _write_locks: dict[Path, threading.Lock] = {}
@@ -244,7 +251,7 @@ class KeywordIndex:
                 for hit, docnum in zip(hits[:snippets], ranked, strict=False):
                     hit.snippet = snippet(snapshot.searcher.stored_fields(docnum), terms)
             suggestion = suggest(snapshot, self.syntax, text, q, allowed)
-            return KeywordResult(hits, len(docnums), snapshot.keys[docnums].tolist(), suggestion)
+            return KeywordResult(hits, len(docnums), suggestion, docnums, snapshot.keys)
 
     def snippets_for(self, text: str, keys: Iterable[str]) -> dict[str, str]:
         """Snippets of the documents with ``keys`` for the query ``text``; unknown keys left out."""
