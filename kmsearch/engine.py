@@ -18,6 +18,7 @@ from .taxonomy import Taxonomy
 from .vectors import VectorIndex
 
 SNIPPET_CHARS = 280
+MAX_SNIPPETS = 50  # keyword highlights are made for the hits up to the page shown, at most
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,8 @@ class SearchEngine:
             rankings, candidates = [], []
             if mode in ("keyword", "hybrid"):
                 result = self.keyword.search(
-                    query, filter=filter_query(filters, viewer), limit=depth
+                    query, filter=filter_query(filters, viewer), limit=depth,
+                    snippets=min(page * per_page, MAX_SNIPPETS),
                 )
                 candidates.append(self._keyword_rows(result))
                 keyword_hits = {h.key: h.snippet for h in result.hits}
@@ -94,7 +96,7 @@ class SearchEngine:
                     query, filter=filter_query(filters, viewer), limit=1
                 ).suggestion
             ranked = self._rank(rankings, mode)
-            rows = np.unique(np.concatenate(candidates))
+            rows = candidates[0] if len(candidates) == 1 else np.unique(np.concatenate(candidates))
             rows = rows[mask[rows]]
             known = catalog.rows
             ranked = [(key, score) for key, score in ranked if key in known and mask[known[key]]]
