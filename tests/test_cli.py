@@ -148,7 +148,7 @@ def test_stats_counts_cases_and_recommendations(env):
 
 def test_every_command_has_help(env):
     for command in ("init", "ingest", "validate", "import-response", "export", "stats",
-                    "reindex", "search", "eval", "serve"):
+                    "reindex", "search", "eval", "serve", "follow-up"):
         result = run(env, command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
 
@@ -201,3 +201,28 @@ def test_eval_prints_the_three_modes_on_a_beir_collection(env):
     assert set(rows) == {"hybrid", "keyword", "semantic"}
     for values in rows.values():
         assert all(0.0 <= float(v) <= 1.0 for v in values)
+
+
+def test_follow_up_records_dated_progress_and_shows_the_history(env):
+    run(env, "ingest", "--no-index")
+    result = run(env, "follow-up", "6", "--status", "in-progress", "--note",
+                 "Knowledge library released to two divisions.", "--date", "2026-11-20")
+    assert result.exit_code == 0, result.output
+    assert "private-sector-2021/6: in-progress" in result.output
+    assert "2026-11-20" in result.output and "Knowledge library released" in result.output
+    store = Store(env["KMSEARCH_DB"])
+    assert store.get_recommendation("private-sector-2021/6").status == "in-progress"
+    again = run(env, "ingest", "--no-index")
+    assert again.exit_code == 0
+    assert Store(env["KMSEARCH_DB"]).get_recommendation("private-sector-2021/6").status == (
+        "in-progress")
+
+
+def test_follow_up_refuses_an_unknown_recommendation_or_status(env):
+    run(env, "ingest", "--no-index")
+    missing = CliRunner().invoke(cli, ["follow-up", "9"], env=env)
+    assert missing.exit_code == 1 and "No recommendation" in missing.output
+    bad = CliRunner().invoke(cli, ["follow-up", "6", "--status", "done", "--note", "x"], env=env)
+    assert bad.exit_code == 2 and "done" in bad.output
+    half = CliRunner().invoke(cli, ["follow-up", "6", "--status", "implemented"], env=env)
+    assert half.exit_code == 2 and "--note" in half.output
