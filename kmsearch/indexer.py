@@ -68,8 +68,7 @@ class Indexes:
         """Open both indexes, rebuilding a missing or corrupt one, then sync with the store."""
         with self._lock:
             report = SyncReport()
-            self._docs = {s.note.id: documents_for(s.note, s.state) for s in _searchable(store)}
-            docs = [doc for group in self._docs.values() for doc in group]
+            docs = self._load_docs(store)
             self.directory.mkdir(parents=True, exist_ok=True)
             self.keyword = self._open_keyword(docs, report, progress)
             self.vectors = self._open_vectors(docs, report, progress)
@@ -81,8 +80,7 @@ class Indexes:
     def rebuild(self, store: Store, progress: Callable[..., None] | None = None) -> SyncReport:
         """Rebuild everything from the database (the embedding cache is kept)."""
         with self._lock:
-            self._docs = {s.note.id: documents_for(s.note, s.state) for s in _searchable(store)}
-            docs = [doc for group in self._docs.values() for doc in group]
+            docs = self._load_docs(store)
             self.keyword = KeywordIndex.create(self.directory / "keyword", self.taxonomy)
             self.keyword.rebuild(docs, progress=progress)
             self.vectors = self._new_vectors()
@@ -90,6 +88,11 @@ class Indexes:
             self.vectors.save()
             self.catalog = Catalog(docs)
             return SyncReport(rebuilt=["keyword", "vectors"], documents=len(docs))
+
+    def _load_docs(self, store: Store) -> list[IndexDoc]:
+        """Read every searchable note from the store into documents, grouped by note."""
+        self._docs = {s.note.id: documents_for(s.note, s.state) for s in _searchable(store)}
+        return [doc for group in self._docs.values() for doc in group]
 
     def keys_of(self, case_id: str) -> list[str]:
         """The document keys of one note: its case document and its lessons."""
