@@ -177,7 +177,9 @@ class SearchEngine:
     def _by_date(self, rows: np.ndarray, scores: dict[str, float]) -> list[tuple[str, float]]:
         """Every candidate, newest first; relevance, then catalog order, breaks ties."""
         docs = self.catalog.docs
-        relevance = np.array([scores.get(docs[r].key, 0.0) for r in rows], dtype=np.float64)
+        relevance = np.zeros(len(rows), dtype=np.float64)
+        if scores:  # a browse (no query) has none: skip a Python pass over every row
+            relevance[:] = [scores.get(docs[r].key, 0.0) for r in rows]
         order = np.lexsort((rows, -relevance, -self.catalog.start_years[rows]))
         return [(docs[r].key, float(relevance[i])) for i, r in ((i, rows[i]) for i in order)]
 
