@@ -4,7 +4,7 @@ and axe-core accessibility checks on the main pages."""
 import contextlib
 
 import pytest
-from web_library import make_app, shared_settings
+from web_library import make_app, shared_settings, watch_errors
 
 from kmsearch import accounts
 from kmsearch.config import PROJECT_ROOT
@@ -56,9 +56,7 @@ def browser():
 def page(browser):
     """A fresh page that records console errors and uncaught exceptions."""
     page = browser.new_page(viewport=VIEWPORTS["desktop"])
-    page.errors = []
-    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    watch_errors(page)
     yield page
     page.close()
 

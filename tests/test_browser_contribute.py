@@ -7,6 +7,7 @@ import re
 import pytest
 from contribution_library import copied_settings
 from test_browser import AXE, VIEWPORTS, serious_violations
+from web_library import watch_errors
 
 from kmsearch import accounts
 from kmsearch.library import Library
@@ -51,9 +52,7 @@ def browser():
 def page(browser):
     context = browser.new_context(viewport=VIEWPORTS["desktop"])
     page = context.new_page()
-    page.errors = []
-    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    watch_errors(page)
     yield page
     context.close()
 

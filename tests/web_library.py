@@ -85,3 +85,11 @@ def make_app(settings: Settings, **config) -> Flask:
 def signed_in(user: str = "sam", roles: str = "viewer", divisions: str = "") -> dict[str, str]:
     """Headers that make a signed-in viewer when TRUST_USER_HEADER is on."""
     return {"X-Remote-User": user, "X-Remote-Roles": roles, "X-Remote-Divisions": divisions}
+
+
+def watch_errors(page):
+    """Record the page's console errors and uncaught exceptions in ``page.errors``."""
+    page.errors = []
+    page.on("console", lambda message: message.type == "error" and page.errors.append(message.text))
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    return page
