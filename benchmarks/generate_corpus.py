@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 from kmsearch.config import PROJECT_ROOT
-from kmsearch.corpus import read_corpus
+from kmsearch.files.corpus import read_corpus
 from kmsearch.records import CaseNote
 from kmsearch.taxonomy import Taxonomy, load_taxonomy
 

@@ -36,11 +36,11 @@ from generate_corpus import generate_notes, write_corpus  # beside this script
 
 from kmsearch.access import Viewer, staff
 from kmsearch.config import PROJECT_ROOT, Settings
-from kmsearch.corpus import parse_case_text
+from kmsearch.files.corpus import parse_case_text
+from kmsearch.files.ingest import ingest
 from kmsearch.filters import NO_FILTERS, Filters
-from kmsearch.ingest import ingest
 from kmsearch.library import Library
-from kmsearch.search import SearchService
+from kmsearch.search.service import SearchService
 
 HERE = Path(__file__).resolve().parent
 QUERIES_FILE = HERE / "queries.txt"

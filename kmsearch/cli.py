@@ -14,20 +14,21 @@ from pathlib import Path
 
 import click
 
-from . import __version__, accounts
+from . import __version__
 from .access import ANONYMOUS, ROLES, staff
 from .config import Settings
-from .corpus import case_files, read_corpus, to_csv, to_json, write_markdown
 from .errors import KmsearchError, NotFound, ValidationError
-from .evaluation import METRICS, evaluate, load_beir
+from .files.corpus import case_files, read_corpus, to_csv, to_json, write_markdown
+from .files.ingest import ingest as run_ingest
+from .files.ingest import known_recommendations
+from .files.responses import parse_management_response
 from .filters import parse_filters
-from .ingest import ingest as run_ingest
-from .ingest import known_recommendations
 from .library import Library
 from .records import IMPLEMENTATION_STATUSES, recommendation_id
-from .responses import parse_management_response
-from .results import MODES, SORTS
-from .serialize import plain_url, search_json
+from .search.evaluation import METRICS, evaluate, load_beir
+from .search.results import MODES, SORTS
+from .search.serialize import plain_url, search_json
+from .store import accounts
 
 PATH = click.Path(path_type=Path)
 

@@ -11,11 +11,11 @@ from .access import Viewer, can_see
 from .config import Settings
 from .errors import NotFound
 from .records import Evaluation, Lesson, Recommendation
-from .store import Store, StoredCase
+from .store.cases import Store, StoredCase
 from .taxonomy import Taxonomy, load_taxonomy
 
 if TYPE_CHECKING:
-    from .search import SearchService
+    from .search.service import SearchService
 
 
 @dataclass
@@ -45,7 +45,7 @@ class Library:
 
     @cached_property
     def search(self) -> SearchService:
-        from .search import SearchService
+        from .search.service import SearchService
 
         with self._lock:
             return SearchService(self.store, self.taxonomy, self.settings)

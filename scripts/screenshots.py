@@ -12,10 +12,12 @@ import tempfile
 from pathlib import Path
 
 from kmsearch.config import PROJECT_ROOT, Settings
-from kmsearch.ingest import ingest
+from kmsearch.files.ingest import ingest
 from kmsearch.library import Library
 from kmsearch.web import create_app
-from kmsearch.web.live import chromium, live_server
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from live import chromium, live_server  # noqa: E402  (test helper shared with the browser tests)
 
 PAGES = {
     "home": "/",

@@ -4,12 +4,12 @@ import pytest
 from argon2 import PasswordHasher
 from click.testing import CliRunner
 
-from kmsearch import accounts
 from kmsearch.access import ANONYMOUS
 from kmsearch.cli import cli
 from kmsearch.config import PROJECT_ROOT
 from kmsearch.errors import Conflict, NotFound, ValidationError
-from kmsearch.store import Store
+from kmsearch.store import accounts
+from kmsearch.store.cases import Store
 from kmsearch.taxonomy import load_taxonomy
 
 PASSWORD = "correct horse battery"

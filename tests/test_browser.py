@@ -4,13 +4,13 @@ and axe-core accessibility checks on the main pages."""
 import contextlib
 
 import pytest
+from live import chromium, chromium_path, live_server
 from web_library import make_app, shared_settings, watch_errors
 
-from kmsearch import accounts
 from kmsearch.config import PROJECT_ROOT
 from kmsearch.errors import Conflict
 from kmsearch.library import Library
-from kmsearch.web.live import chromium, chromium_path, live_server
+from kmsearch.store import accounts
 
 pytestmark = [
     pytest.mark.browser,

@@ -6,13 +6,13 @@ import re
 
 import pytest
 from contribution_library import copied_settings
+from live import chromium, chromium_path, live_server
 from test_browser import AXE, VIEWPORTS, serious_violations
 from web_library import watch_errors
 
-from kmsearch import accounts
 from kmsearch.library import Library
+from kmsearch.store import accounts
 from kmsearch.web import create_app
-from kmsearch.web.live import chromium, chromium_path, live_server
 
 pytestmark = [
     pytest.mark.browser,

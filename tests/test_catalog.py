@@ -3,9 +3,9 @@ import random
 import numpy as np
 
 from kmsearch.access import ANONYMOUS, Viewer, can_see
-from kmsearch.catalog import Catalog
 from kmsearch.documents import documents_for
 from kmsearch.filters import Filters
+from kmsearch.index.catalog import Catalog
 from kmsearch.records import CaseNote, Lesson, Partner
 
 DIVISIONS = ["transport", "trade", "statistics", "environment"]

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from kmsearch.cli import cli
-from kmsearch.store import Store
+from kmsearch.store.cases import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "corpus"

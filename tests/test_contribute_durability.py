@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 from contribution_library import copied_settings
 
-from kmsearch import accounts
 from kmsearch.library import Library
-from kmsearch.store import Store
+from kmsearch.store import accounts
+from kmsearch.store.cases import Store
 
 PASSWORD = "kill test passphrase"
 LOAD_SECONDS = 4.0

@@ -18,10 +18,10 @@ from contribution_library import (
 )
 
 from kmsearch.access import ANONYMOUS
-from kmsearch.contributions import Contributions, EditConflict, note_fields
 from kmsearch.errors import Conflict, Forbidden, NotFound, ValidationError
 from kmsearch.library import Library
-from kmsearch.uploads import MAX_UPLOAD_BYTES
+from kmsearch.workflow.contributions import Contributions, EditConflict, note_fields
+from kmsearch.workflow.uploads import MAX_UPLOAD_BYTES
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from kmsearch.config import PROJECT_ROOT
-from kmsearch.corpus import (
+from kmsearch.errors import ValidationError
+from kmsearch.files.corpus import (
     derive_summary,
     note_from_fields,
     parse_case_text,
@@ -17,7 +18,6 @@ from kmsearch.corpus import (
     to_markdown,
     write_markdown,
 )
-from kmsearch.errors import ValidationError
 from kmsearch.records import CaseNote, Lesson, Partner
 from kmsearch.taxonomy import load_taxonomy
 

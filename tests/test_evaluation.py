@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from kmsearch.errors import ValidationError
-from kmsearch.evaluation import (
+from kmsearch.search.evaluation import (
     METRICS,
     BeirCollection,
     evaluate,

@@ -1,4 +1,4 @@
-from kmsearch.fusion import reciprocal_rank_fusion
+from kmsearch.search.fusion import reciprocal_rank_fusion
 
 
 def test_a_key_ranked_well_in_both_lists_beats_keys_in_one_list():

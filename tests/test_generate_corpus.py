@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from kmsearch.config import PROJECT_ROOT
-from kmsearch.corpus import read_corpus
+from kmsearch.files.corpus import read_corpus
 from kmsearch.taxonomy import load_taxonomy
 
 SCRIPT = PROJECT_ROOT / "benchmarks" / "generate_corpus.py"

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from kmsearch.ingest import ingest
-from kmsearch.store import Store
+from kmsearch.files.ingest import ingest
+from kmsearch.store.cases import Store
 from kmsearch.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,9 +10,9 @@ from whoosh import query
 from kmsearch.access import ANONYMOUS, Viewer, can_see, staff
 from kmsearch.documents import IndexDoc, documents_for
 from kmsearch.filters import Filters
-from kmsearch.keyword import IndexBusy, IndexCorrupt, KeywordIndex, filter_query
-from kmsearch.postings import Snapshot
-from kmsearch.querysyntax import TEXT_FIELDS
+from kmsearch.index.keyword import IndexBusy, IndexCorrupt, KeywordIndex, filter_query
+from kmsearch.index.postings import Snapshot
+from kmsearch.index.querysyntax import TEXT_FIELDS
 from kmsearch.records import CaseNote, Lesson, Partner
 from kmsearch.taxonomy import load_taxonomy
 

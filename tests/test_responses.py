@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kmsearch.errors import Problem, ValidationError
-from kmsearch.responses import load_evaluations, parse_date, parse_management_response
+from kmsearch.files.responses import load_evaluations, parse_date, parse_management_response
 
 ROOT = Path(__file__).resolve().parents[1]
 EVALUATIONS = ROOT / "corpus" / "evaluations"

@@ -6,10 +6,10 @@ import pytest
 from kmsearch.access import ANONYMOUS, Viewer, staff
 from kmsearch.config import PROJECT_ROOT, Settings
 from kmsearch.errors import ValidationError
+from kmsearch.files.ingest import ingest
 from kmsearch.filters import Filters
-from kmsearch.ingest import ingest
 from kmsearch.library import Library
-from kmsearch.results import MODES
+from kmsearch.search.results import MODES
 
 VEHICLE = "vehicle-event-data-road-safety"
 STAFF = staff()

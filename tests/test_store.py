@@ -13,7 +13,8 @@ import pytest
 
 from kmsearch.errors import Conflict, NotFound, ValidationError
 from kmsearch.records import CaseNote, Evaluation, Lesson, Partner, Recommendation
-from kmsearch.store import Store
+from kmsearch.store.cases import Store
+from kmsearch.store.migrations import MIGRATIONS
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -84,7 +85,9 @@ def test_new_store_creates_its_folder_schema_and_pragmas(tmp_path):
         "case_partnership_types", "case_recommendations", "evaluations", "recommendations",
         "progress_notes", "revisions",
     }
-    assert store.db["meta"].get("schema_version")["value"] == "1"
+    assert [row[0] for row in store.db.execute("SELECT name FROM _migrations ORDER BY name")] == [
+        name for name, _ in MIGRATIONS
+    ]
 
 
 def test_reopening_a_store_keeps_its_data(store):
@@ -92,12 +95,13 @@ def test_reopening_a_store_keeps_its_data(store):
     store.close()
     reopened = Store(store.path)
     assert reopened.get_case("garment-traceability").note == make_note()
-    assert reopened.db["meta"].count == 1
+    assert reopened.db["_migrations"].count == len(MIGRATIONS)
 
 
 def test_a_database_from_a_newer_kmsearch_is_refused(tmp_path):
-    Store(tmp_path / "k.db").db.execute("UPDATE meta SET value = '99'")
-    with pytest.raises(RuntimeError, match="schema version 99"):
+    with Store(tmp_path / "k.db").write() as db:
+        db.execute("INSERT INTO _migrations VALUES ('9999_from_the_future', '2030-01-01')")
+    with pytest.raises(RuntimeError, match="9999_from_the_future"):
         Store(tmp_path / "k.db")
 
 
@@ -348,7 +352,8 @@ def test_threads_share_one_store_each_with_its_own_connection(store):
 WRITER = """
 import sys
 from kmsearch.records import CaseNote
-from kmsearch.store import Store
+from kmsearch.store.cases import Store
+from kmsearch.store.migrations import MIGRATIONS
 store = Store(sys.argv[1])
 for n in range(100000):
     store.save_case(CaseNote(id=f"note-{n}", title="t" * 2000, division="trade"), author="w")

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from kmsearch.documents import documents_for
-from kmsearch.embedder import Embedder, EmbeddingCache, embed_cached, get_embedder
+from kmsearch.index.embedder import Embedder, EmbeddingCache, embed_cached, get_embedder
+from kmsearch.index.vectors import MAP_FILE, MATRIX_FILE, IndexCorrupt, VectorIndex, passages_for
 from kmsearch.records import CaseNote, Lesson, Partner
-from kmsearch.vectors import MAP_FILE, MATRIX_FILE, IndexCorrupt, VectorIndex, passages_for
 
 
 class CountingEmbedder:
@@ -92,7 +92,7 @@ def keys_for(index: VectorIndex, query: str, **options) -> list[str]:
 
 def test_importing_the_module_does_not_load_torch():
     code = (
-        "import sys, kmsearch.vectors as v; v.get_embedder().count_tokens('x');"
+        "import sys, kmsearch.index.vectors as v; v.get_embedder().count_tokens('x');"
         " print('torch' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

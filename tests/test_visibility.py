@@ -10,7 +10,7 @@ from web_library import make_app, shared_settings, signed_in
 
 from kmsearch.access import Viewer, can_see
 from kmsearch.library import Library
-from kmsearch.results import MODES
+from kmsearch.search.results import MODES
 
 RESTRICTED = "mobile-phone-data-tourism"  # Statistics
 ROLES = {

@@ -16,8 +16,8 @@ from contribution_library import (
 )
 from web_library import signed_in
 
-from kmsearch.uploads import MAX_UPLOAD_BYTES
 from kmsearch.web import create_app
+from kmsearch.workflow.uploads import MAX_UPLOAD_BYTES
 
 TRADE = signed_in("tina", "contributor", "trade")
 TRANSPORT = signed_in("tom", "contributor", "transport")

@@ -6,9 +6,9 @@ import re
 import pytest
 from flask import Flask
 
-from kmsearch import accounts
 from kmsearch.config import PROJECT_ROOT, Settings
 from kmsearch.library import Library
+from kmsearch.store import accounts
 from kmsearch.web import create_app
 from kmsearch.web.auth import current_viewer
 from kmsearch.web.security import CONTENT_SECURITY_POLICY

@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from kmsearch.config import PROJECT_ROOT, Settings
-from kmsearch.ingest import ingest
+from kmsearch.files.ingest import ingest
 from kmsearch.library import Library
 from kmsearch.records import CaseNote, Lesson, Partner
 from kmsearch.web import create_app

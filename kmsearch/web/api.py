@@ -10,10 +10,10 @@ from typing import Any
 from flask import Blueprint, Response, request, url_for
 
 from ..errors import Problem, ValidationError
-from ..export import to_csv, to_json
+from ..files.export import to_csv, to_json
 from ..records import Lesson, Recommendation
-from ..serialize import hit_json, search_json
-from ..store import StoredCase
+from ..search.serialize import hit_json, search_json
+from ..store.cases import StoredCase
 from .auth import current_viewer
 from .context import current_library
 from .lookups import link_counts

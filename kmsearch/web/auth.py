@@ -8,8 +8,8 @@ import hmac
 from flask import Flask, current_app, g, request
 from flask_login import LoginManager, UserMixin, current_user
 
-from .. import accounts
 from ..access import ANONYMOUS, ROLES, Viewer, staff
+from ..store import accounts
 from .context import current_library
 
 DEFAULT_VIEWERS = {"anonymous": ANONYMOUS, "staff": staff()}

@@ -8,7 +8,7 @@ from flask import Blueprint, render_template, url_for
 
 from ..errors import NotFound
 from ..records import Lesson
-from ..store import StoredCase
+from ..store.cases import StoredCase
 from ..taxonomy import Term
 from .auth import current_viewer
 from .context import current_library

@@ -8,8 +8,8 @@ from flask import Blueprint, render_template
 
 from ..access import Viewer
 from ..errors import NotFound
-from ..permissions import may_edit_division, may_see_history
-from ..results import Hit
+from ..search.results import Hit
+from ..workflow.permissions import may_edit_division, may_see_history
 from .auth import current_viewer
 from .context import current_library
 from .lookups import linked_recommendations

@@ -6,11 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from ..access import Viewer
-from ..contributions import Contributions, EditConflict, note_fields
 from ..errors import Forbidden, NotFound, Problem, ValidationError
-from ..permissions import may_contribute, may_edit_division, may_review, may_see_history
-from ..store import StoredCase
-from ..uploads import MAX_UPLOAD_BYTES, SUFFIXES, describe
+from ..store.cases import StoredCase
+from ..workflow.contributions import Contributions, EditConflict, note_fields
+from ..workflow.permissions import may_contribute, may_edit_division, may_review, may_see_history
+from ..workflow.uploads import MAX_UPLOAD_BYTES, SUFFIXES, describe
 from .auth import current_viewer
 from .context import current_library
 from .lookups import linked_recommendations
@@ -31,9 +31,9 @@ SUGGESTION_TEXT_LIMIT = 20_000
 def current_contributions() -> Contributions:
     """The application's one contribution service, made on first use."""
     extensions = current_app.extensions
-    if "kmsearch.contributions" not in extensions:
-        extensions["kmsearch.contributions"] = Contributions(current_library())
-    return extensions["kmsearch.contributions"]
+    if "kmsearch.workflow.contributions" not in extensions:
+        extensions["kmsearch.workflow.contributions"] = Contributions(current_library())
+    return extensions["kmsearch.workflow.contributions"]
 
 
 def sign_in_first():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..filters import FACETS, Filters
-from ..results import FacetValue, SearchResults
+from ..search.results import FacetValue, SearchResults
 from ..taxonomy import Taxonomy
 from .params import SearchRequest
 

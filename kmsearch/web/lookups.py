@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from ..library import Library
 from ..records import CaseNote, Lesson, Recommendation
-from ..store import StoredCase
+from ..store.cases import StoredCase
 
 LINKS = ("nexus", "sdg", "recommendation", "division", "partnership_type")
 

@@ -10,7 +10,7 @@ from typing import Any
 from ..config import Settings
 from ..errors import Problem, ValidationError
 from ..filters import FACETS, Filters, parse_filters
-from ..results import MODES, SORTS
+from ..search.results import MODES, SORTS
 from ..taxonomy import Taxonomy
 
 DEFAULT_PER_PAGE = 10

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from ..results import SearchResults
+from ..search.results import SearchResults
 from .auth import current_viewer
 from .context import current_library
 from .lookups import good_practices, link_counts

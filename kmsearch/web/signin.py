@@ -20,7 +20,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import login_user, logout_user
 
-from .. import accounts
+from ..store import accounts
 from .auth import SessionUser, signed_in_account
 from .context import current_library
 

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..errors import Conflict, Problem, ValidationError
+from ..records import CaseNote, Evaluation
+from ..store.cases import Store
+from ..taxonomy import Taxonomy
 from .corpus import read_corpus
-from .errors import Conflict, Problem, ValidationError
-from .records import CaseNote, Evaluation
 from .responses import load_evaluations
-from .store import Store
-from .taxonomy import Taxonomy
 
 
 @dataclass

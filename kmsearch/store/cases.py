@@ -13,14 +13,14 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from .errors import Conflict, NotFound, Problem, ValidationError
-from .records import IMPLEMENTATION_STATUSES, CaseNote, Evaluation, Lesson, Recommendation
+from ..errors import Conflict, NotFound, Problem, ValidationError
+from ..records import IMPLEMENTATION_STATUSES, CaseNote, Evaluation, Lesson, Recommendation
+from .migrations import migrate
 from .schema import (
     LINKS,
     STATES,
     case_row,
     child_rows,
-    create_schema,
     evaluation_hash,
     evaluation_row,
     iso,
@@ -101,7 +101,7 @@ class Store:
         if self.db.journal_mode != "wal":
             self.db.enable_wal()
         with self.write() as db:
-            create_schema(db, self.path)
+            migrate(db, self.path)
 
     @property
     def db(self) -> Database:

@@ -10,15 +10,15 @@ from html import escape
 
 import numpy as np
 
-from .access import ANONYMOUS, Viewer
-from .config import Settings
+from ..access import ANONYMOUS, Viewer
+from ..config import Settings
+from ..errors import Problem, ValidationError
+from ..filters import NO_FILTERS, Filters
+from ..index.indexer import Indexes, SyncReport
+from ..store.cases import Store
+from ..taxonomy import Taxonomy
 from .engine import EngineSettings, SearchEngine
-from .errors import Problem, ValidationError
-from .filters import NO_FILTERS, Filters
-from .indexer import Indexes, SyncReport
 from .results import Hit, SearchResults
-from .store import Store
-from .taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any
 
-from .errors import Problem
+from ..errors import Problem
 
 SUFFIXES = (".md", ".csv", ".xlsx")
 MAX_UPLOAD_BYTES = 1024 * 1024

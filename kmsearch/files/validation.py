@@ -11,9 +11,9 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from .errors import Problem, ValidationError
-from .records import LESSON_KINDS, RISK_LEVELS, STATUSES, VISIBILITIES, CaseNote, Lesson, Partner
-from .taxonomy import Taxonomy, Vocabulary
+from ..errors import Problem, ValidationError
+from ..records import LESSON_KINDS, RISK_LEVELS, STATUSES, VISIBILITIES, CaseNote, Lesson, Partner
+from ..taxonomy import Taxonomy, Vocabulary
 
 # The front-matter fields of the corpus format, in the order it documents them.
 FIELDS = (

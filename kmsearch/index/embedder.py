@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from markdown_it import MarkdownIt
 
-from .config import Settings
-from .documents import IndexDoc
+from ..config import Settings
+from ..documents import IndexDoc
 
 logger = logging.getLogger(__name__)
 

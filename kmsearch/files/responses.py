@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem, ValidationError
-from .records import Evaluation, Recommendation
+from ..errors import Problem, ValidationError
+from ..records import Evaluation, Recommendation
 
 DATE_EXAMPLES = "'31 December 2023', 'December 2023', '31/12/2023', '2023-12-31' or '2023'"
 

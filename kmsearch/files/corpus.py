@@ -10,10 +10,10 @@ from typing import Any
 import yaml
 from frontmatter.default_handlers import YAMLHandler
 
-from .errors import Problem, ValidationError
+from ..errors import Problem, ValidationError
+from ..records import CaseNote
+from ..taxonomy import Taxonomy
 from .export import to_csv, to_json, to_markdown, write_markdown
-from .records import CaseNote
-from .taxonomy import Taxonomy
 from .validation import FieldCheck, derive_summary, note_from_fields, show
 
 # Validation and export live in their own modules; their public functions are part of this API.

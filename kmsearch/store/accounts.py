@@ -14,11 +14,11 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from .access import ANONYMOUS, ROLES, Viewer
-from .errors import Conflict, NotFound, Problem, ValidationError
+from ..access import ANONYMOUS, ROLES, Viewer
+from ..errors import Conflict, NotFound, Problem, ValidationError
+from ..taxonomy import Taxonomy
+from .cases import Store
 from .schema import now
-from .store import Store
-from .taxonomy import Taxonomy
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 1024
@@ -71,8 +71,8 @@ def add_user(
         "disabled": 0, "created_at": now(), "last_login": None,
     }
     try:
-        with store.db.conn:
-            store.db["users"].insert(row)
+        with store.write() as db:
+            db["users"].insert(row)
     except sqlite3.IntegrityError:
         raise Conflict(f"A user named {name!r} already exists; choose another name.") from None
     return _user(row)
@@ -171,8 +171,8 @@ def require_user(store: Store, username: str) -> User:
 
 
 def _update(store: Store, username: str, **changes: object) -> User:
-    with store.db.conn:
-        store.db["users"].update(username, changes)
+    with store.write() as db:
+        db["users"].update(username, changes)
     return require_user(store, username)
 
 

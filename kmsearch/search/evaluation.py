@@ -13,13 +13,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalog import Catalog
-from .documents import IndexDoc, case_key
+from ..documents import IndexDoc, case_key
+from ..errors import Problem, ValidationError
+from ..index.catalog import Catalog
+from ..index.keyword import KeywordIndex
+from ..index.vectors import VectorIndex
 from .engine import SearchEngine
-from .errors import Problem, ValidationError
-from .keyword import KeywordIndex
 from .results import MODES
-from .vectors import VectorIndex
 
 METRICS = ("ndcg@10", "recall@100", "mrr@10")
 QRELS_HEADER = ("query-id", "corpus-id", "score")

@@ -15,7 +15,8 @@ from types import MappingProxyType
 
 import numpy as np
 
-from .documents import IndexDoc
+from ..documents import IndexDoc
+from ..errors import KmsearchError
 from .embedder import (
     Embedder,
     EmbeddingCache,
@@ -24,7 +25,6 @@ from .embedder import (
     get_embedder,
     passages_for,
 )
-from .errors import KmsearchError
 
 FORMAT_VERSION = 1
 MATRIX_FILE = "vectors.npy"

@@ -3,8 +3,8 @@ enforces and the pages use to decide which buttons to show."""
 
 from __future__ import annotations
 
-from .access import Viewer, can_see
-from .store import StoredCase
+from ..access import Viewer, can_see
+from ..store.cases import StoredCase
 
 CONTRIBUTING_ROLES = frozenset({"contributor", "reviewer", "admin"})
 REVIEWING_ROLES = frozenset({"reviewer", "admin"})

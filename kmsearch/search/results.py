@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .documents import IndexDoc
-from .filters import Filters
+from ..documents import IndexDoc
+from ..filters import Filters
 
 MODES = ("hybrid", "keyword", "semantic")
 SORTS = ("relevance", "date")

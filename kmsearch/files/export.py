@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from .config import Settings
-from .records import CaseNote
+from ..config import Settings
+from ..records import CaseNote
 from .validation import FIELDS
 
 CSV_COLUMNS = (*FIELDS, "extra", "body")

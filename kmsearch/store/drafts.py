@@ -7,18 +7,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import NotFound
+from ..errors import NotFound
+from .cases import Store
 from .schema import now
-from .store import Store
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS drafts (id INTEGER PRIMARY KEY, case_id TEXT, author TEXT NOT NULL,
-    kind TEXT NOT NULL, base_revision INTEGER, message TEXT, data TEXT NOT NULL,
-    created_at TEXT, updated_at TEXT);
-CREATE INDEX IF NOT EXISTS drafts_author ON drafts (author, updated_at);
-CREATE INDEX IF NOT EXISTS drafts_case ON drafts (case_id);
-CREATE INDEX IF NOT EXISTS cases_author ON cases (author);
-"""
 KINDS = ("work", "conflict")  # unfinished work; a version refused because the note moved on
 
 
@@ -48,9 +40,6 @@ class Drafts:
 
     def __init__(self, store: Store):
         self.store = store
-        with self.store.write() as db:
-            for statement in filter(str.strip, SCHEMA.split(";")):
-                db.execute(statement)
 
     def save(
         self,

@@ -15,18 +15,18 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from .access import Viewer
-from .corpus import parse_case_text
-from .drafts import Draft, Drafts
-from .errors import Conflict, Forbidden, NotFound, Problem, ValidationError
-from .indexer import SEARCHABLE_STATES
-from .library import Library
+from ..access import Viewer
+from ..errors import Conflict, Forbidden, NotFound, Problem, ValidationError
+from ..files.corpus import parse_case_text
+from ..files.validation import note_from_fields
+from ..index.indexer import SEARCHABLE_STATES
+from ..library import Library
+from ..records import CaseNote
+from ..store.cases import Revision, StoredCase
+from ..store.drafts import Draft, Drafts
 from .notediff import NoteDiff, diff_revisions
 from .permissions import may_contribute, may_edit_division, may_review, may_see_history, may_view
-from .records import CaseNote
-from .store import Revision, StoredCase
 from .uploads import Entry, check_files, read_upload
-from .validation import note_from_fields
 
 log = logging.getLogger(__name__)
 WORK_STATES = ("draft", "returned", "submitted", "published", "archived")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from .records import CaseNote
-from .store import Revision
-from .taxonomy import Taxonomy
+from ..records import CaseNote
+from ..store.cases import Revision
+from ..taxonomy import Taxonomy
 
 CONTEXT_LINES = 3
 

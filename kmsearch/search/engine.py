@@ -7,15 +7,15 @@ from html import escape
 
 import numpy as np
 
-from .access import ANONYMOUS, Viewer
-from .catalog import FACET_NAMES, Catalog
-from .errors import Problem, ValidationError
-from .filters import FACETS, NO_FILTERS, Filters
+from ..access import ANONYMOUS, Viewer
+from ..errors import Problem, ValidationError
+from ..filters import FACETS, NO_FILTERS, Filters
+from ..index.catalog import FACET_NAMES, Catalog
+from ..index.keyword import KeywordIndex, filter_query
+from ..index.vectors import VectorIndex
+from ..taxonomy import Taxonomy
 from .fusion import reciprocal_rank_fusion
-from .keyword import KeywordIndex, filter_query
 from .results import MODES, SORTS, FacetValue, Hit, SearchResults
-from .taxonomy import Taxonomy
-from .vectors import VectorIndex
 
 SNIPPET_CHARS = 280
 MAX_SNIPPETS = 50  # keyword highlights are made for the hits up to the page shown, at most

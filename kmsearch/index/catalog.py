@@ -11,9 +11,9 @@ from collections.abc import Iterable
 import numpy as np
 from scipy import sparse
 
-from .access import Viewer
-from .documents import IndexDoc
-from .filters import FACETS, YEAR_RANGE, Filters
+from ..access import Viewer
+from ..documents import IndexDoc
+from ..filters import FACETS, YEAR_RANGE, Filters
 
 FACET_NAMES = (*FACETS, "year", "good_practice")
 

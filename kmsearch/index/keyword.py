@@ -20,13 +20,13 @@ from whoosh.fields import COLUMN, ID, KEYWORD, NUMERIC, TEXT, Schema
 from whoosh.searching import Searcher
 from whoosh.writing import CLEAR, MERGE_SMALL, NO_MERGE
 
-from .documents import IndexDoc
-from .errors import KmsearchError
+from ..documents import IndexDoc
+from ..errors import KmsearchError
+from ..taxonomy import Taxonomy
 from .postings import SegmentArrays, Snapshot
 from .querysyntax import STEMMING, TEXT_FIELDS, QuerySyntax, filter_query, without_negations
 from .snippets import snippet
 from .spelling import suggest
-from .taxonomy import Taxonomy
 
 __all__ = [
     "IndexBusy", "IndexCorrupt", "KeywordHit", "KeywordIndex", "KeywordResult", "filter_query",

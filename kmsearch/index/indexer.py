@@ -9,13 +9,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..documents import IndexDoc, documents_for
+from ..errors import KmsearchError
+from ..store.cases import Store
+from ..taxonomy import Taxonomy
 from .catalog import Catalog
-from .documents import IndexDoc, documents_for
-from .errors import KmsearchError
 from .keyword import IndexCorrupt as KeywordCorrupt
 from .keyword import KeywordIndex
-from .store import Store
-from .taxonomy import Taxonomy
 from .vectors import CACHE_FILE, EmbeddingCache, VectorIndex
 from .vectors import IndexCorrupt as VectorCorrupt
 

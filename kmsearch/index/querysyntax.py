@@ -15,9 +15,9 @@ from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser, OrGroup, SingleQuotePlugin
 
-from .access import Viewer
-from .filters import YEAR_RANGE, Filters
-from .taxonomy import Taxonomy
+from ..access import Viewer
+from ..filters import YEAR_RANGE, Filters
+from ..taxonomy import Taxonomy
 
 # English Porter stemming and stop words, shared by indexing, parsing and highlighting.
 STEMMING = StemmingAnalyzer()

@@ -1,0 +1,1 @@
+"""Corpus files: read, validate and write case notes; parse management responses; ingest."""

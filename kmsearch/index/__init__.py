@@ -1,0 +1,1 @@
+"""Derived indexes: the Whoosh keyword index, passage embeddings and the filter catalog."""

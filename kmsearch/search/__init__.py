@@ -1,0 +1,1 @@
+"""The search service: arms, fusion, results, serialisation and retrieval evaluation."""

@@ -1,0 +1,1 @@
+"""The system of record: SQLite tables, migrations, case notes, drafts and accounts."""

@@ -1,0 +1,106 @@
+"""Every schema change as one named migration, applied in order at start inside one write.
+
+To change the schema, append a migration to ``MIGRATIONS``: a new name and either SQL statements
+or a function of the database. Never edit or reorder one that has shipped: databases in use
+recorded its name in ``_migrations`` and will not run it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from .schema import now
+
+Step = str | Callable[[Database], None]
+
+INITIAL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS cases (
+    id TEXT PRIMARY KEY, title TEXT NOT NULL, division TEXT, summary TEXT, body TEXT,
+    start_year INTEGER, end_year INTEGER, status TEXT, good_practice INTEGER, visibility TEXT,
+    risk_level TEXT, extra TEXT, data TEXT NOT NULL, content_hash TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'published', revision INTEGER NOT NULL, author TEXT,
+    updated_by TEXT, created_at TEXT, updated_at TEXT, origin TEXT);
+CREATE INDEX IF NOT EXISTS cases_state ON cases (state, division);
+CREATE TABLE IF NOT EXISTS partners (case_id TEXT NOT NULL REFERENCES cases (id),
+    position INTEGER, name TEXT, type TEXT, PRIMARY KEY (case_id, position));
+CREATE TABLE IF NOT EXISTS lessons (id TEXT PRIMARY KEY,
+    case_id TEXT NOT NULL REFERENCES cases (id), position INTEGER, kind TEXT, text TEXT);
+CREATE INDEX IF NOT EXISTS lessons_case ON lessons (case_id);
+CREATE TABLE IF NOT EXISTS case_nexus (case_id TEXT NOT NULL REFERENCES cases (id),
+    nexus_area TEXT, PRIMARY KEY (case_id, nexus_area));
+CREATE TABLE IF NOT EXISTS case_sdgs (case_id TEXT NOT NULL REFERENCES cases (id),
+    sdg INTEGER, PRIMARY KEY (case_id, sdg));
+CREATE TABLE IF NOT EXISTS case_partnership_types (case_id TEXT NOT NULL REFERENCES cases (id),
+    partnership_type TEXT, PRIMARY KEY (case_id, partnership_type));
+CREATE TABLE IF NOT EXISTS case_recommendations (case_id TEXT NOT NULL REFERENCES cases (id),
+    recommendation_id TEXT NOT NULL REFERENCES recommendations (id),
+    PRIMARY KEY (case_id, recommendation_id));
+CREATE INDEX IF NOT EXISTS case_nexus_value ON case_nexus (nexus_area);
+CREATE INDEX IF NOT EXISTS case_sdgs_value ON case_sdgs (sdg);
+CREATE INDEX IF NOT EXISTS case_partnership_types_value
+    ON case_partnership_types (partnership_type);
+CREATE INDEX IF NOT EXISTS case_recommendations_value ON case_recommendations (recommendation_id);
+CREATE TABLE IF NOT EXISTS evaluations (id TEXT PRIMARY KEY, title TEXT, period TEXT,
+    date TEXT, is_default INTEGER NOT NULL DEFAULT 0, content_hash TEXT);
+CREATE TABLE IF NOT EXISTS recommendations (id TEXT PRIMARY KEY,
+    evaluation_id TEXT NOT NULL REFERENCES evaluations (id), number INTEGER, text TEXT,
+    response TEXT, response_text TEXT, actions TEXT, responsibility TEXT, timeline TEXT,
+    status TEXT);
+CREATE TABLE IF NOT EXISTS progress_notes (id INTEGER PRIMARY KEY,
+    recommendation_id TEXT NOT NULL REFERENCES recommendations (id), date TEXT, status TEXT,
+    text TEXT, author TEXT, created_at TEXT);
+CREATE INDEX IF NOT EXISTS progress_notes_recommendation ON progress_notes (recommendation_id);
+CREATE TABLE IF NOT EXISTS revisions (id INTEGER PRIMARY KEY,
+    case_id TEXT NOT NULL REFERENCES cases (id), number INTEGER NOT NULL, action TEXT,
+    state TEXT, author TEXT, created_at TEXT, comment TEXT, data TEXT NOT NULL,
+    content_hash TEXT, UNIQUE (case_id, number));
+CREATE TABLE IF NOT EXISTS users (username TEXT PRIMARY KEY COLLATE NOCASE,
+    password_hash TEXT NOT NULL, roles TEXT NOT NULL, divisions TEXT NOT NULL,
+    disabled INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL, last_login TEXT);
+"""
+
+DRAFTS = """
+CREATE TABLE IF NOT EXISTS drafts (id INTEGER PRIMARY KEY, case_id TEXT, author TEXT NOT NULL,
+    kind TEXT NOT NULL, base_revision INTEGER, message TEXT, data TEXT NOT NULL,
+    created_at TEXT, updated_at TEXT);
+CREATE INDEX IF NOT EXISTS drafts_author ON drafts (author, updated_at);
+CREATE INDEX IF NOT EXISTS drafts_case ON drafts (case_id);
+CREATE INDEX IF NOT EXISTS cases_author ON cases (author);
+"""
+
+MIGRATIONS: list[tuple[str, Step]] = [
+    ("0001_initial", INITIAL),
+    ("0002_drafts", DRAFTS),
+]
+
+
+def migrate(db: Database, path: Path, migrations: list[tuple[str, Step]] = MIGRATIONS) -> list[str]:
+    """Apply the migrations this database has not recorded yet, in order; return their names.
+
+    Call inside one write transaction, so a failed migration leaves the database as it was.
+    A database that records migrations this code does not know is newer: it is refused.
+    """
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
+    unknown = done - {name for name, _ in migrations}
+    if unknown:
+        raise RuntimeError(
+            f"{path} was changed by a newer kmsearch (migrations {', '.join(sorted(unknown))}); "
+            "upgrade kmsearch or point KMSEARCH_DB at another database"
+        )
+    applied = []
+    for name, step in migrations:
+        if name in done:
+            continue
+        if callable(step):
+            step(db)
+        else:
+            for statement in filter(str.strip, step.split(";")):
+                db.execute(statement)
+        db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", [name, now()])
+        applied.append(name)
+    return applied

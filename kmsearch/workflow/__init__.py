@@ -1,0 +1,1 @@
+"""Contribution and review: permissions, drafts to publication, uploads, diffs."""
