@@ -14,7 +14,7 @@ from ..index.catalog import FACET_NAMES, Catalog
 from ..index.keyword import KeywordIndex, filter_query
 from ..index.vectors import VectorIndex
 from ..taxonomy import Taxonomy
-from .fusion import reciprocal_rank_fusion
+from .fusion import FusionSettings, fuse
 from .results import MODES, SORTS, FacetValue, Hit, SearchResults
 
 SNIPPET_CHARS = 280
@@ -23,7 +23,7 @@ MAX_SNIPPETS = 50  # keyword highlights are made for the hits up to the page sho
 
 @dataclass(frozen=True)
 class EngineSettings:
-    rrf_k: int = 60
+    fusion: FusionSettings = FusionSettings()  # how hybrid mode fuses the two arms
     depth: int = 100  # how many hits each arm contributes to fusion
     min_similarity: float = 0.25  # a semantic hit below this is not a match
     max_query_length: int = 1000
@@ -170,7 +170,7 @@ class SearchEngine:
 
     def _rank(self, rankings, mode: str) -> list[tuple[str, float]]:
         if mode == "hybrid":
-            return reciprocal_rank_fusion([keys for keys, _ in rankings], k=self.settings.rrf_k)
+            return fuse(rankings, self.settings.fusion)
         keys, scores = rankings[0]
         return [(key, float(scores[key])) for key in keys]
 

@@ -18,6 +18,7 @@ from ..index.indexer import Indexes, SyncReport
 from ..store.cases import Store
 from ..taxonomy import Taxonomy
 from .engine import EngineSettings, SearchEngine
+from .fusion import FusionSettings
 from .results import Hit, SearchResults
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,12 @@ class SearchService:
                 *parts,
                 taxonomy=self.taxonomy,
                 settings=EngineSettings(
-                    rrf_k=self.settings.rrf_k,
+                    fusion=FusionSettings(
+                        self.settings.fusion,
+                        (1.0 - self.settings.fusion_semantic_weight,
+                         self.settings.fusion_semantic_weight),
+                        self.settings.rrf_k,
+                    ),
                     max_query_length=self.settings.max_query_length,
                     max_per_page=self.settings.max_per_page,
                 ),
