@@ -53,6 +53,7 @@ class StoredCase:
     origin: str  # "corpus" or "web": where the note was first created
     updated_by: str = ""
     content_hash: str = ""
+    language: str = "en"  # detected from the text: "en", "fr" or "ru"
 
     @property
     def id(self) -> str:
@@ -399,6 +400,7 @@ def _stored_case(row: dict[str, Any]) -> StoredCase:
         note=note_from(row["data"]), state=row["state"], revision=row["revision"],
         author=row["author"], created_at=row["created_at"], updated_at=row["updated_at"],
         origin=row["origin"], updated_by=row["updated_by"], content_hash=row["content_hash"],
+        language=row.get("language") or "en",
     )
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from .schema import now
+from .schema import note_language, now
 
 Step = str | Callable[[Database], None]
 
@@ -72,9 +72,22 @@ CREATE INDEX IF NOT EXISTS drafts_case ON drafts (case_id);
 CREATE INDEX IF NOT EXISTS cases_author ON cases (author);
 """
 
+
+
+def case_language(db: Database) -> None:
+    """Each note's language ("en", "fr", "ru"), detected from its text; existing notes filled."""
+    if "language" not in db["cases"].columns_dict:
+        db.execute("ALTER TABLE cases ADD COLUMN language TEXT")
+    rows = db.execute("SELECT id, title, summary, body FROM cases").fetchall()
+    db.conn.executemany("UPDATE cases SET language = ? WHERE id = ?",
+                        [(note_language(title, summary, body), id) for id, title, summary, body
+                         in rows])
+
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("0001_initial", INITIAL),
     ("0002_drafts", DRAFTS),
+    ("0200_case_language", case_language),
 ]
 
 
