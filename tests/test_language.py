@@ -1,7 +1,6 @@
 """Language-aware analysis: detection, French and Russian stemming, accent folding, storage."""
 
 import sqlite3
-from pathlib import Path
 
 import pytest
 from sqlite_utils import Database
