@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from kmsearch.config import Settings
 from kmsearch.index import onnxmodel
 from kmsearch.index.embedder import MODEL_NAME, Embedder, get_embedder
 
@@ -13,14 +14,15 @@ TEXTS = [
 ]
 
 
-def test_the_onnx_backend_is_the_default_and_named_apart_from_torch():
+def test_the_onnx_backend_is_named_apart_from_torch():
     assert onnxmodel.available()
-    assert get_embedder().backend == "onnx"
+    assert Settings.from_env({"KMSEARCH_EMBED_BACKEND": "onnx"}).embed_backend == "onnx"
+    assert Embedder(backend="onnx").backend == "onnx"
     assert Embedder(backend="onnx").name != Embedder(backend="torch").name == MODEL_NAME
 
 
 def test_int8_onnx_vectors_are_the_torch_models_to_within_quantisation():
-    onnx, torch = get_embedder(), Embedder(backend="torch")
+    onnx, torch = Embedder(backend="onnx"), get_embedder()
     a, b = onnx.embed(TEXTS), torch.embed(TEXTS)
     assert a.shape == b.shape == (len(TEXTS), 384)
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)

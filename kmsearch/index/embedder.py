@@ -44,15 +44,15 @@ class Embedder:
     """All-MiniLM-L6-v2 on the CPU: tokenizer at hand, model loaded on first ``embed``.
 
     ``backend`` "onnx" runs the model exported to int8 ONNX (made once from the local model and
-    kept in ``export_dir``; about 3 times the throughput, see ``benchmarks/embed_bench.py``);
-    "torch", or onnxruntime missing, runs it with sentence-transformers on PyTorch. The two
-    give slightly different vectors, so ``name`` (the embedding cache's key) tells them apart.
+    kept in ``export_dir``; see ``benchmarks/embed_bench.py``); "torch", or onnxruntime
+    missing, runs it with sentence-transformers on PyTorch. The two give slightly different
+    vectors, so ``name`` (the embedding cache's key) tells them apart.
     """
 
     dimension = DIMENSION
 
     def __init__(self, path: Path | None = None, *, threads: int = 0, batch_size: int = 32,
-                 backend: str = "onnx", export_dir: Path | None = None):
+                 backend: str = "torch", export_dir: Path | None = None):
         from . import onnxmodel
 
         self.path = path or model_path()

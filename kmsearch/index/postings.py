@@ -27,9 +27,12 @@ from whoosh import query
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-# BM25F saturation and per-field length normalisation (fields not listed use DEFAULT_B)
-K1 = 1.2
-FIELD_B = {"title": 0.75, "summary": 0.75, "body": 0.75, "lessons": 0.75, "partners": 0.75}
+# BM25F saturation and per-field length normalisation (fields not listed use DEFAULT_B).
+# k1, and b of title and body, tuned on SciFact's training claims (benchmarks/tune_keyword.py;
+# nDCG@10 there from 0.684 to 0.703). SciFact has no summary, lessons or partners: they keep
+# the usual 0.75.
+K1 = 2.0
+FIELD_B = {"title": 0.9, "summary": 0.75, "body": 0.95, "lessons": 0.75, "partners": 0.75}
 DEFAULT_B = 0.75
 # Scores of an implicit OR of words are multiplied by (share of words matched) ** COORDINATION;
 # 0 leaves plain BM25F, which already rewards matching more words.
@@ -37,6 +40,7 @@ COORDINATION = 0.0
 CACHED_POSTINGS = 6_000_000  # per segment: at 8 bytes each, at most 48 MB
 WARM_DOC_FREQUENCY = 300  # warm() reads the posting lists of words in this many documents
 CACHED_FILTERS = 32
+CACHED_WORDS = 5_000  # words' BM25F frequencies kept per index version
 NO_YEAR = 0
 
 
@@ -124,6 +128,7 @@ class Snapshot:
                          for name, lengths in self.lengths.items()}
         self.averages = {name: average or 1.0 for name, average in self.averages.items()}
         self._filters: OrderedDict[query.Query, np.ndarray] = OrderedDict()
+        self._words: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     def allowed(self, q: query.Query) -> np.ndarray:
         """The documents a filter query accepts, cached for this version of the index."""
@@ -205,8 +210,24 @@ class Snapshot:
     def _bm25f(self, terms: list[query.Term], boost: float = 1.0
                ) -> tuple[np.ndarray, np.ndarray]:
         """One word sought in several fields (``terms``, one per field, boost = field weight)."""
+        found, pseudo = self._pseudo_frequency(terms)
         mask, scores = self._empty()
-        pseudo = np.zeros(self.size, dtype=np.float32)
+        mask[found] = True
+        if len(found):
+            idf = np.log(1 + (self.count - len(found) + 0.5) / (len(found) + 0.5))
+            scores[found] = np.float32(boost * idf) * pseudo * np.float32(K1 + 1) / (pseudo + K1)
+        return mask, scores
+
+    def _pseudo_frequency(self, terms: list[query.Term]) -> tuple[np.ndarray, np.ndarray]:
+        """The live documents holding the word in any of the fields, and their BM25F weighted,
+        length-normalised frequency; cached for this version of the index (a query's words
+        are each one dictionary lookup after the first search with them)."""
+        key = tuple((t.fieldname, t.text, t.boost, FIELD_B.get(t.fieldname, DEFAULT_B))
+                    for t in terms)
+        cached = self._words.get(key)
+        if cached is not None:
+            return cached
+        docs, contributions = [], []
         for term in terms:
             if term.fieldname not in self.searcher.schema:
                 continue
@@ -214,19 +235,26 @@ class Snapshot:
             docnums, weights = self.postings(term.fieldname, btext)
             if not len(docnums):
                 continue
-            mask[docnums] = True
+            docs.append(docnums)
             if term.fieldname in self.lengths:
                 b = FIELD_B.get(term.fieldname, DEFAULT_B)
                 lengths = self.lengths[term.fieldname][docnums]
                 norm = (1 - b) + b * lengths / self.averages[term.fieldname]
-                pseudo[docnums] += np.float32(term.boost) * weights / norm
-        mask &= self.live
-        found = np.flatnonzero(mask)
-        if len(found):
-            idf = np.log(1 + (self.count - len(found) + 0.5) / (len(found) + 0.5))
-            tf = pseudo[found]
-            scores[found] = np.float32(boost * idf) * tf * np.float32(K1 + 1) / (tf + K1)
-        return mask, scores
+                contributions.append(np.float32(term.boost) * weights / norm)
+            else:
+                contributions.append(np.zeros(len(docnums), dtype=np.float32))
+        if docs:
+            found, inverse = np.unique(np.concatenate(docs), return_inverse=True)
+            pseudo = np.bincount(inverse, weights=np.concatenate(contributions)
+                                 ).astype(np.float32)
+            live = self.live[found]
+            entry = (found[live], pseudo[live])
+        else:
+            entry = (_NO_IDS, _NO_WEIGHTS)
+        if len(self._words) >= CACHED_WORDS:
+            self._words.pop(next(iter(self._words)))
+        self._words[key] = entry
+        return entry
 
     def _by_whoosh(self, q: query.Query) -> tuple[np.ndarray, np.ndarray]:
         """Phrases and other positional queries: Whoosh finds them; their words give the score."""
