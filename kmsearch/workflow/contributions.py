@@ -9,8 +9,9 @@ archived instead of being deleted; each save and each move is a revision in the 
 from __future__ import annotations
 
 import logging
-import re
-import unicodedata
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -18,6 +19,8 @@ from typing import Any
 from ..access import Viewer
 from ..errors import Conflict, Forbidden, NotFound, Problem, ValidationError
 from ..files.corpus import parse_case_text
+from ..files.slugs import slug
+from ..files.synonyms import synonym
 from ..files.validation import note_from_fields
 from ..index.indexer import SEARCHABLE_STATES
 from ..library import Library
@@ -26,7 +29,7 @@ from ..store.cases import Revision, StoredCase
 from ..store.drafts import Draft, Drafts
 from .notediff import NoteDiff, diff_revisions
 from .permissions import may_contribute, may_edit_division, may_review, may_see_history, may_view
-from .uploads import Entry, check_files, read_upload
+from .uploads import Entry, check_files, read_upload, teach
 
 log = logging.getLogger(__name__)
 WORK_STATES = ("draft", "returned", "submitted", "published", "archived")
@@ -100,15 +103,14 @@ def note_fields(note: CaseNote) -> dict[str, Any]:
 
 
 def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.casefold()).strip("-")
-    return slug[:60].rstrip("-") or "case-note"
+    return slug(text) or "case-note"
 
 
 class Contributions:
     """The contribution and review service over one Library."""
 
     def __init__(self, library: Library):
+        self._local = threading.local()
         self.library = library
         self.store = library.store
 
@@ -197,6 +199,15 @@ class Contributions:
         stored = self.view(viewer, case_id)
         return self._move(viewer, stored, "published", comment, None, ("submitted",))
 
+    def publish_import(self, viewer: Viewer, case_id: str, comment: str = "") -> StoredCase:
+        """Publish an imported note whether it waits as a draft or submitted: a reviewer
+        releasing a whole import submits and publishes it in one step."""
+        _require(may_review(viewer), "Only reviewers and admins publish notes.")
+        stored = self.view(viewer, case_id)
+        if stored.state == "draft" and stored.origin == "import":
+            stored = self._move(viewer, stored, "submitted", comment, None, ("draft",))
+        return self._move(viewer, stored, "published", comment, None, ("submitted",))
+
     def return_to_author(self, viewer: Viewer, case_id: str, comment: str) -> StoredCase:
         """Send a submitted note back to draft, saying what to change."""
         _require(may_review(viewer), "Only reviewers and admins return notes.")
@@ -233,14 +244,29 @@ class Contributions:
             raise ValidationError(refused)
         report = ImportReport()
         for name, data in files:
-            upload = read_upload(name, data)
+            upload = read_upload(name, data, self._is_partner_type)
             report.problems.extend(upload.problems)
             for entry in upload.entries:
                 try:
                     report.saved.append(self._import(viewer, entry))
                 except ValidationError as error:
-                    report.problems.extend(error.problems)
+                    report.problems.extend(map(teach, error.problems))
         return report
+
+    @contextmanager
+    def deferred_reindex(self) -> Iterator[None]:
+        """Within this block, this thread's changes reach search in one pass at the end."""
+        self._local.pending = set()
+        try:
+            yield
+        finally:
+            pending, self._local.pending = self._local.pending, None
+            if pending:
+                try:
+                    self.library.search.sync()
+                except Exception:
+                    log.exception("could not re-index %d notes; the next start catches up",
+                                  len(pending))
 
     # Reading
 
@@ -375,6 +401,10 @@ class Contributions:
         except Forbidden as error:
             raise ValidationError([Problem(entry.source, "division", str(error))]) from error
 
+    def _is_partner_type(self, value: str) -> bool:
+        return self.library.taxonomy.partner_types.resolve(value) is not None or \
+            synonym("partner_types", value) is not None
+
     def _check_division(self, viewer: Viewer, value: Any, source: str) -> None:
         term = self.library.taxonomy.divisions.resolve(value) if isinstance(value, str) else None
         if term is not None and not may_edit_division(viewer, term.code):
@@ -426,6 +456,10 @@ class Contributions:
     def _reindex(self, case_id: str, *states: str) -> None:
         """Search follows at once; a failure is logged, and the next start catches up."""
         if not set(states) & set(SEARCHABLE_STATES):
+            return
+        pending = getattr(self._local, "pending", None)
+        if pending is not None:
+            pending.add(case_id)
             return
         try:
             self.library.search.case_changed(case_id)
