@@ -178,8 +178,8 @@ def _front_matter(text: str, source: str) -> tuple[dict[str, Any], str, FieldChe
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + offset if mark else None
-        written = front.splitlines()[mark.line] if mark and mark.line < front.count("\n") + 1 \
-            else ""
+        lines = front.splitlines()
+        written = lines[mark.line] if mark and mark.line < len(lines) else ""
         raise _fail(source, _yaml_message(exc, offset, written), line) from exc
     except yaml.reader.ReaderError as exc:
         line = front.count("\n", 0, exc.position) + offset
