@@ -23,7 +23,8 @@ FIELDS = (
 )
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 RECOMMENDATION = re.compile(r"([a-z0-9][a-z0-9-]*)/0*([1-9][0-9]*)")
-SDG_NUMBER = re.compile(r"(?:sdg\s*)?([0-9]+)", re.IGNORECASE)
+# "5", "SDG 5", or a target such as "14.1" or "17.a", which counts for its goal
+SDG_NUMBER = re.compile(r"(?:sdg\s*)?([0-9]+)(?:\.[0-9a-z]{1,2})?", re.IGNORECASE)
 FIRST_YEAR, LAST_YEAR = 1945, 2100
 SUMMARY_LENGTH = 300  # characters of a summary; a derived one is cut there at a word
 TITLE_LENGTH = 250  # characters of a title

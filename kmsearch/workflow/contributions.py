@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -46,6 +46,7 @@ class SaveOutcome:
     state: str | None
     draft_id: int | None = None
     problems: list[Problem] = field(default_factory=list)
+    title: str = ""
 
     @property
     def saved(self) -> bool:
@@ -235,22 +236,31 @@ class Contributions:
         return self._move(viewer, stored, self._state_before_archive(stored), comment, None,
                           ("archived",))
 
-    def import_files(self, viewer: Viewer, files: list[tuple[str, bytes]]) -> ImportReport:
+    def import_files(
+        self, viewer: Viewer, files: list[tuple[str, bytes]],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportReport:
         """Each uploaded note becomes a draft; problems are reported per file and row, and a
-        bad type or size refuses the whole upload before anything is saved."""
+        bad type or size refuses the whole upload before anything is saved. ``progress(done,
+        total)`` follows the notes as they are saved."""
         _require(may_contribute(viewer), "Only contributors, reviewers and admins add notes.")
         refused = check_files(files)
         if refused:
             raise ValidationError(refused)
         report = ImportReport()
-        for name, data in files:
-            upload = read_upload(name, data, self._is_partner_type)
+        uploads = [read_upload(name, data, self._is_partner_type) for name, data in files]
+        total = sum(len(upload.entries) for upload in uploads)
+        done = 0
+        for upload in uploads:
             report.problems.extend(upload.problems)
             for entry in upload.entries:
                 try:
                     report.saved.append(self._import(viewer, entry))
                 except ValidationError as error:
                     report.problems.extend(map(teach, error.problems))
+                done += 1
+                if progress:
+                    progress(done, total)
         return report
 
     @contextmanager
@@ -376,7 +386,7 @@ class Contributions:
             self.drafts.delete(draft_id, viewer.username)
         if result.action != "unchanged":
             self._reindex(note.id, state, current.state if current else "draft")
-        return SaveOutcome(result.action, note.id, result.revision, state)
+        return SaveOutcome(result.action, note.id, result.revision, state, title=note.title)
 
     def _validate(self, fields: dict[str, Any], body: str, source: str) -> CaseNote:
         settings = self.library.settings
@@ -395,11 +405,26 @@ class Contributions:
                 known_recommendations=self.store.recommendation_ids(),
             )
             fields, body = note_fields(note), note.body
+        current = self._reuploaded(viewer, fields.get("id"), entry.source)
         try:
-            return self._save(viewer, fields, body, None, None,
+            return self._save(viewer, fields, body, current,
+                              current.revision if current else None,
                               f"uploaded from {entry.source}", source=entry.source)
         except Forbidden as error:
             raise ValidationError([Problem(entry.source, "division", str(error))]) from error
+
+    def _reuploaded(self, viewer: Viewer, case_id: Any, source: str) -> StoredCase | None:
+        """The viewer's own unpublished note that a corrected upload of the same row replaces;
+        None for a new id. A published note is edited on its page, never over an upload."""
+        stored = self.store.get_case(case_id) if isinstance(case_id, str) and case_id else None
+        if stored is None:
+            return None
+        if stored.state == "draft" and stored.author == viewer.username:
+            return stored
+        where = "published; edit it from its page" if stored.state == "published" else \
+            f"{stored.state}, by {stored.author}"
+        raise ValidationError([Problem(source, "id", f"expected a new id or one of your drafts; "
+                                       f"{case_id!r} is already used by a note that is {where}")])
 
     def _is_partner_type(self, value: str) -> bool:
         return self.library.taxonomy.partner_types.resolve(value) is not None or \
