@@ -17,13 +17,9 @@ import yaml
 
 from kmsearch.access import staff
 from kmsearch.config import PROJECT_ROOT, Settings
-from kmsearch.files.importer import import_rows
-from kmsearch.files.ingest import ingest
 from kmsearch.files.mapping import check_mapping
 from kmsearch.files.sheets import read_rows
 from kmsearch.library import Library
-from kmsearch.workflow import bulk
-from kmsearch.workflow.contributions import Contributions
 
 sys.path.insert(0, str(PROJECT_ROOT / "tests"))
 from register import MAPPING, write_register  # noqa: E402  (the tests' register generator)
@@ -37,32 +33,27 @@ def main() -> None:
         folder = Path(scratch)
         settings = Settings.from_env(db_path=folder / "kmsearch.db", index_dir=folder / "indexes")
         library = Library(settings)
-        ingest(library.store, settings.corpus_dir, library.taxonomy,
-               default_evaluation=settings.default_evaluation)
-        library.search.open()
+        library.ingest()
         sheet = write_register(folder / "register.xlsx", rows=args.rows)
         header, rows = read_rows(sheet)
         mapping = check_mapping(yaml.safe_load(MAPPING), header, library.taxonomy, "mapping")
         stamps = [time.perf_counter()]
 
-        def tick(_: int) -> None:
+        def tick(*_: object) -> None:
             stamps.append(time.perf_counter())
 
-        report = import_rows(library.store, library.taxonomy, sheet.name, rows, mapping,
-                             source="import:register", author="bench",
-                             default_evaluation=settings.default_evaluation, progress=tick)
+        report = library.import_sheet(sheet, mapping, rows, source="import:register",
+                                      author="bench", index=False, progress=tick)
         imported = stamps[-1] - stamps[0]
         again_start = time.perf_counter()
         _, rows = read_rows(sheet)
-        again = import_rows(library.store, library.taxonomy, sheet.name, rows, mapping,
-                            source="import:register", author="bench",
-                            default_evaluation=settings.default_evaluation)
+        again = library.import_sheet(sheet, mapping, rows, source="import:register",
+                                     author="bench", index=False)
         again_seconds = time.perf_counter() - again_start
-        service = Contributions(library)
         start = time.perf_counter()
         reviewer = staff("bench", "reviewer")
-        done = bulk.apply(service, reviewer, "publish-import",
-                          bulk.waiting_from(service, reviewer, "import:register"))
+        done = library.review_many(reviewer, "publish-import",
+                                   library.waiting_from(reviewer, "import:register"))
         searchable = time.perf_counter() - start
         hits = library.search.search("clean water rural schools", mode="keyword").total
         per_row = [(b - a) * 1000 for a, b in zip(stamps, stamps[1:], strict=False)]

@@ -16,7 +16,6 @@ from pathlib import Path
 import yaml
 
 from kmsearch.config import PROJECT_ROOT
-from kmsearch.files.importer import import_rows
 from kmsearch.files.mapping import check_mapping
 from kmsearch.files.sheets import read_rows
 from kmsearch.web import create_app
@@ -57,9 +56,7 @@ def main() -> int:
         register = write_register(Path(tmp) / "register.xlsx", rows=40)
         header, rows = read_rows(register)
         mapping = check_mapping(yaml.safe_load(MAPPING), header, library.taxonomy, "mapping")
-        import_rows(library.store, library.taxonomy, register.name, rows, mapping,
-                    source="import:register", author="import",
-                    default_evaluation=settings.default_evaluation)
+        library.import_sheet(register, mapping, rows, source="import:register", index=False)
         with live_server(app) as base, chromium() as browser:
             for width, height in ((1280, 800), (390, 844)):
                 context = browser.new_context(viewport={"width": width, "height": height},

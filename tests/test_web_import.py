@@ -12,7 +12,6 @@ from register import MAPPING, write_register
 from web_library import signed_in
 
 from kmsearch.access import staff
-from kmsearch.files.importer import import_rows
 from kmsearch.files.mapping import check_mapping
 from kmsearch.files.sheets import read_rows
 from kmsearch.web import create_app
@@ -117,9 +116,7 @@ def test_reviewers_publish_a_selection_and_return_another_in_one_step(app, clien
     store = app.extensions["kmsearch"].store
     upload(client, sheet(4, "pick"))
     trade = staff("tina", "contributor", divisions=("trade",))
-    from kmsearch.web.contribute import Contributions
-
-    service = Contributions(app.extensions["kmsearch"])
+    service = app.extensions["kmsearch"].contributions
     for n in range(1, 5):
         service.submit(trade, f"pick-{n}")
     queue = client.get("/review", headers=REVIEWER).get_data(as_text=True)
@@ -146,9 +143,7 @@ def test_a_whole_import_is_published_from_the_review_queue(app, client, tmp_path
     path = write_register(tmp_path / "register.xlsx", rows=12)
     header, rows = read_rows(path)
     mapping = check_mapping(__import__("yaml").safe_load(MAPPING), header, library.taxonomy, "m")
-    report = import_rows(library.store, library.taxonomy, path.name, rows, mapping,
-                         source="import:register", author="import",
-                         default_evaluation="private-sector-2021")
+    report = library.import_sheet(path, mapping, rows, source="import:register", index=False)
     queue = client.get("/review", headers=REVIEWER).get_data(as_text=True)
     assert "<strong>import:register</strong>: 12 notes" in queue
     page = post(client, "/review/bulk", {"action": "publish-import", "source": "import:register"},

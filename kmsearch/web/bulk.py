@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 
 from ..errors import NotFound, Problem, ValidationError
-from ..workflow import bulk
 from ..workflow.uploads import describe
 from .auth import current_viewer
-from .contribute import current_contributions, sign_in_first
+from .context import current_library
+from .contribute import sign_in_first
 from .jobs import current_jobs
 
 blueprint = Blueprint("bulk", __name__)
@@ -21,18 +21,18 @@ REVIEW_ACTIONS = {"publish": "published", "return": "returned", "publish-import"
 @blueprint.post("/review/bulk")
 def review_many():
     """Publish or return the ticked notes, or every waiting note of one source."""
-    viewer, service = current_viewer(), current_contributions()
+    viewer, library = current_viewer(), current_library()
     action = request.form.get("action", "")
     if action not in REVIEW_ACTIONS:
         raise ValidationError([Problem("request", "action", "expected publish or return, "
                                        f"found {action[:20]!r}")])
     source = request.form.get("source", "").strip()
-    ids = _ids() + (bulk.waiting_from(service, viewer, source) if source else [])
+    ids = _ids() + (library.waiting_from(viewer, source) if source else [])
     if not ids:
         raise ValidationError([Problem("request", "ids", "tick at least one note, or choose a "
                                        "whole import")])
     comment = " ".join(request.form.get("comment", "").split())
-    report = bulk.apply(service, viewer, action, ids, comment)
+    report = library.review_many(viewer, action, ids, comment)
     return render_template("bulk_report.html", report=report, verb=REVIEW_ACTIONS[action],
                            describe=describe)
 
@@ -40,7 +40,7 @@ def review_many():
 @blueprint.post("/contribute/submit-all")
 def submit_many():
     """Submit the drafts an upload created, in one step."""
-    report = bulk.apply(current_contributions(), current_viewer(), "submit", _ids())
+    report = current_library().review_many(current_viewer(), "submit", _ids())
     return render_template("bulk_report.html", report=report, verb="submitted for review",
                            describe=describe)
 

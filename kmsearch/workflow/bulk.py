@@ -5,6 +5,7 @@ up in one pass."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from ..access import Viewer
@@ -31,16 +32,18 @@ def apply(
     case_ids: Iterable[str],
     comment: str = "",
     progress: Callable[[int, int], None] | None = None,
+    deferred: AbstractContextManager | None = None,
 ) -> BulkReport:
     """``publish``, ``return`` (with a comment) or ``submit`` each note; one refusal never stops
-    the others. The indexes are brought up to date once, at the end."""
+    the others. Within ``deferred`` (the library's deferred indexing), search catches up once,
+    at the end, instead of once per note."""
     if action not in ACTIONS:
         raise ValueError(f"unknown bulk action {action!r}")
     step = {"publish": service.publish, "return": service.return_to_author,
             "submit": service.submit, "publish-import": service.publish_import}[action]
     ids = list(dict.fromkeys(case_ids))
     report = BulkReport(action)
-    with service.deferred_reindex():
+    with deferred or nullcontext():
         for number, case_id in enumerate(ids, 1):
             try:
                 step(viewer, case_id, comment=comment)
