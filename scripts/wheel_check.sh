@@ -67,14 +67,14 @@ def get(path):
         return error.code, error.read().decode("utf-8", "replace")
 
 
-deadline = time.monotonic() + 300
+deadline = time.monotonic() + 600
 while True:
     try:
         get("/")
         break
     except OSError:
         if time.monotonic() > deadline:
-            sys.exit("wheel-check: the server did not answer within 300 s")
+            sys.exit("wheel-check: the server did not answer within 600 s")
         time.sleep(0.5)
 
 expected = {
