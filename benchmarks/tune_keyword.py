@@ -11,6 +11,7 @@ in ``kmsearch/index/postings.py`` and ``querysyntax.py`` come from its run on sc
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import tempfile
 from pathlib import Path
@@ -20,10 +21,10 @@ from kmsearch.index.keyword import KeywordIndex
 from kmsearch.search.evaluation import index_doc, load_beir, ndcg_at_k, recall_at_k
 
 GRID = {
-    "title": (1.0, 1.5, 2.0, 3.0, 4.0),  # queries are parsed again when it changes
-    "k1": (0.6, 0.9, 1.2, 1.5, 2.0),
-    "b_title": (0.3, 0.6, 0.75, 0.9),
-    "b_body": (0.5, 0.65, 0.75, 0.85, 0.95),
+    "title": (1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0),  # queries are parsed again when it changes
+    "k1": (0.6, 0.9, 1.2, 1.5, 2.0, 2.5, 3.0),
+    "b_title": (0.3, 0.6, 0.75, 0.9, 1.0),
+    "b_body": (0.5, 0.65, 0.75, 0.85, 0.95, 1.0),
     "coordination": (0.0, 0.5, 1.0),
 }
 
@@ -33,6 +34,8 @@ def main() -> None:
     parser.add_argument("collection", type=Path)
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--start", help='JSON of starting values, e.g. \'{"k1": 2.0}\'')
+    parser.add_argument("--only", nargs="*", help="tune only these parameters")
     args = parser.parse_args()
     collection = load_beir(args.collection)
     ids = list(collection.queries)
@@ -63,10 +66,13 @@ def main() -> None:
 
         # coordinate ascent: one parameter at a time over its grid, twice round
         best = {name: values[len(values) // 2] for name, values in GRID.items()}
+        best.update(json.loads(args.start or "{}"))
         best_score = measure(best)
         print(f"start {best_score[0]:.4f} {best}", flush=True)
         for _ in range(args.rounds):
             for name, values in GRID.items():
+                if args.only and name not in args.only:
+                    continue
                 for value in values:
                     if value == best[name]:
                         continue
