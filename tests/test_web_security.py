@@ -2,6 +2,8 @@
 
 import os
 import re
+import sqlite3
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -17,18 +19,27 @@ PASSWORD = "correct horse battery"
 CSRF_EXEMPT = {"api.suggest_links"}
 
 
-@pytest.fixture
-def settings(tmp_path):
-    """An empty library with three accounts: a contributor, a reviewer and a disabled user."""
-    settings = Settings.from_env(environ={}, db_path=tmp_path / "k.db",
-                                 index_dir=tmp_path / "idx")
-    library = Library(settings)
+@pytest.fixture(scope="module")
+def accounts_db(tmp_path_factory) -> Path:
+    """An empty library with three accounts: a contributor, a reviewer and a disabled user
+    (made once: hashing passwords is deliberately slow)."""
+    directory = tmp_path_factory.mktemp("accounts")
+    library = Library(Settings.from_env(environ={}, db_path=directory / "k.db",
+                                        index_dir=directory / "idx"))
     library.accounts.add("alice", PASSWORD, roles=["contributor"], divisions=["trade"])
     library.accounts.add("rita", PASSWORD, roles=["reviewer"])
     library.accounts.add("dora", PASSWORD)
     library.accounts.disable("dora")
     library.close()
-    return settings
+    return directory / "k.db"
+
+
+@pytest.fixture
+def settings(accounts_db, tmp_path):
+    """A fresh copy of that library for each test."""
+    with sqlite3.connect(accounts_db) as source, sqlite3.connect(tmp_path / "k.db") as copy:
+        source.backup(copy)
+    return Settings.from_env(environ={}, db_path=tmp_path / "k.db", index_dir=tmp_path / "idx")
 
 
 def make_app(settings: Settings, tmp_path, **config) -> Flask:
