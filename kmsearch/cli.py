@@ -17,14 +17,13 @@ import click
 from . import __version__
 from .access import ANONYMOUS, ROLES, staff
 from .config import Settings
-from .errors import KmsearchError, NotFound, ValidationError
+from .errors import KmsearchError, ValidationError
 from .files.corpus import case_files, read_corpus, to_csv, to_json, write_markdown
 from .files.ingest import ingest as run_ingest
 from .files.ingest import known_recommendations
 from .files.responses import parse_management_response
 from .filters import parse_filters
 from .library import Library
-from .records import IMPLEMENTATION_STATUSES, recommendation_id
 from .search.evaluation import METRICS, evaluate, load_beir
 from .search.results import MODES, SORTS
 from .search.serialize import plain_url, search_json
@@ -216,37 +215,6 @@ def reindex(ctx: Context) -> None:
     with click.progressbar(length=0, label="Indexing", file=sys.stderr) as bar:
         report = ctx.library.search.reindex(progress=lambda *_: bar.update(1))
     click.echo(f"reindexed {report.documents} documents")
-
-
-@cli.command("follow-up")
-@click.argument("recommendation")
-@click.option("--status", type=click.Choice(IMPLEMENTATION_STATUSES),
-              help="The new implementation status; give it with --note to record an update.")
-@click.option("--note", "text", help="What was done, for the dated progress note.")
-@click.option("--author", default="pmu", show_default=True, help="Who reports the progress.")
-@click.option("--date", "when", help="Date of the progress, YYYY-MM-DD (default: today).")
-@pass_context
-def follow_up(ctx: Context, recommendation: str, status: str | None, text: str | None,
-              author: str, when: str | None) -> None:
-    """Show or update the follow-up of a RECOMMENDATION (a number of the default evaluation,
-    or evaluation-id/N): its implementation status and dated progress notes."""
-    store = ctx.library.store
-    rec_id = recommendation
-    if recommendation.isdigit():
-        rec_id = recommendation_id(ctx.settings.default_evaluation, int(recommendation))
-    if status or text:
-        if not (status and text):
-            raise click.UsageError("give both --status and --note to record progress")
-        store.set_recommendation_status(rec_id, status, text=text, author=author,
-                                        date=_parse_date(when) if when else None)
-    rec = store.get_recommendation(rec_id)
-    if rec is None:
-        raise NotFound(f"No recommendation with id {rec_id!r}.")
-    click.echo(f"{rec.id}: {rec.status} (timeline {rec.timeline or '-'}; {rec.responsibility})")
-    click.echo(_shorten(rec.text, 100))
-    rows = [(n.date, n.status, n.author, n.text) for n in store.progress_notes(rec_id)]
-    if rows:
-        click.echo(_table(rows, ("date", "status", "by", "progress")))
 
 
 VIEWERS = {
@@ -538,3 +506,6 @@ def _json_default(value: object) -> object:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+# Follow-up of recommendations and the partnerships report live in their own module; importing
+# it registers `kmsearch follow-up` and `kmsearch report` on the group above.
+from . import cli_monitoring  # noqa: E402, F401

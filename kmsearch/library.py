@@ -15,6 +15,7 @@ from .store.cases import Store, StoredCase
 from .taxonomy import Taxonomy, load_taxonomy
 
 if TYPE_CHECKING:
+    from .monitoring.service import Monitoring
     from .search.service import SearchService
 
 
@@ -87,3 +88,13 @@ class Library:
         ]
         lessons = [(lesson, stored) for stored in cases for lesson in stored.note.lessons]
         return RecommendationView(rec, evaluation, cases, lessons)
+
+    # --- Follow-up of recommendations and monitoring (issue 8) -------------------------------
+    # Key actions, overdue flags, the dashboard's figures and the partnerships report live in
+    # kmsearch/monitoring/service.py; web, API and CLI reach them through this one accessor.
+
+    @cached_property
+    def monitoring(self) -> Monitoring:
+        from .monitoring.service import Monitoring
+
+        return Monitoring(self)

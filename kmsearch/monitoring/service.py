@@ -1,0 +1,167 @@
+"""Follow-up and monitoring as the web, the API and the CLI use them, through the Library:
+key actions with their rules (reviewers and admins write), figures, lists and reports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from ..access import Viewer
+from ..errors import Forbidden, NotFound
+from ..records import Evaluation, Recommendation
+from ..store.facts import NoteFacts, StepFacts, published_note_facts, workflow_steps
+from ..store.followup import (
+    FollowUp,
+    HistoryEntry,
+    KeyAction,
+    ProgressUpdate,
+    parse_action_fields,
+    parse_update_fields,
+)
+from ..workflow.permissions import may_review
+from .figures import (
+    Figures,
+    FollowUpRow,
+    MonitoringFilters,
+    compute_figures,
+    notes_for,
+    read_filters,
+    steps_for,
+    visible_notes,
+    visible_steps,
+)
+
+if TYPE_CHECKING:
+    from ..library import Library
+
+
+@dataclass
+class RecommendationFollowUp:
+    """One recommendation's key actions, what is overdue and every change, for its page."""
+
+    recommendation: Recommendation
+    actions: list[KeyAction]
+    overdue: set[int]
+    history: list[HistoryEntry]
+    evidence: dict[str, str]  # case id -> title, for the evidence notes this viewer may see
+    today: date
+
+
+class Monitoring:
+    """The library's follow-up and monitoring service; made once per Library."""
+
+    def __init__(self, library: Library):
+        self.library = library
+        self.followup = FollowUp(library.store)
+
+    def today(self) -> date:
+        """The date that decides what is overdue (``KMSEARCH_TODAY`` when set)."""
+        return self.library.settings.today_date()
+
+    # Reading the follow-up
+
+    def recommendation_followup(self, rec_id: str, viewer: Viewer) -> RecommendationFollowUp:
+        rec = self.library.store.get_recommendation(rec_id)
+        if rec is None:
+            raise NotFound(f"No recommendation with id {rec_id!r}.")
+        actions, today = self.followup.actions(rec_id), self.today()
+        cited = {u.evidence_case_id for a in actions for u in a.updates if u.evidence_case_id}
+        evidence = {}
+        for case_id in sorted(cited):
+            stored = self.library.store.get_case(case_id)
+            if self.library.visible(stored, viewer):
+                evidence[case_id] = stored.note.title
+        return RecommendationFollowUp(rec, actions, {a.id for a in actions if a.overdue(today)},
+                                      self.followup.history(rec_id), evidence, today)
+
+    def rows(self, evaluations: list[Evaluation] | None = None) -> dict[str, FollowUpRow]:
+        """Every recommendation's actions and overdue actions, by recommendation id."""
+        evaluations = self.library.store.list_evaluations() if evaluations is None else evaluations
+        by_rec = self.followup.actions_by_recommendation()
+        today = self.today()
+        return {
+            rec.id: FollowUpRow(rec, by_rec.get(rec.id, []),
+                                [a for a in by_rec.get(rec.id, []) if a.overdue(today)])
+            for ev in evaluations for rec in ev.recommendations
+        }
+
+    # Writing the follow-up (reviewers and admins)
+
+    def add_action(self, viewer: Viewer, rec_id: str, raw: Mapping[str, Any]) -> KeyAction:
+        """A new key action from a form or JSON; bad fields change nothing."""
+        _require_reviewer(viewer)
+        return self.followup.add_action(rec_id, parse_action_fields(raw), author=viewer.username)
+
+    def edit_action(self, viewer: Viewer, rec_id: str, action_id: int, raw: Mapping[str, Any],
+                    expected_version: int | None = None) -> KeyAction:
+        """Change an action's text, unit, due date or status (closing it is a status)."""
+        _require_reviewer(viewer)
+        fields = parse_action_fields(raw, partial=True)
+        return self.followup.edit_action(rec_id, action_id, fields, author=viewer.username,
+                                         expected_version=expected_version)
+
+    def add_update(self, viewer: Viewer, rec_id: str, action_id: int,
+                   raw: Mapping[str, Any]) -> ProgressUpdate:
+        """A dated progress update with optional evidence, on an action of ``rec_id``."""
+        _require_reviewer(viewer)
+        values = parse_update_fields(raw, self.today())
+        return self.followup.add_update(rec_id, action_id, values, author=viewer.username)
+
+    # The dashboard
+
+    def read_filters(self, args: Mapping[str, list[str]]) -> MonitoringFilters:
+        evaluations = {ev.id for ev in self.library.store.list_evaluations()}
+        return read_filters(args, self.library.taxonomy, evaluations)
+
+    def figures(self, viewer: Viewer, filters: MonitoringFilters) -> Figures:
+        """Every dashboard figure for this viewer: the dashboard, ``/api/v1/stats`` and the
+        report all call this."""
+        _require_signed_in(viewer)
+        notes, steps = self._facts(viewer, filters)
+        rows = self.rows().values()
+        return compute_figures(notes, steps, [(r.recommendation, r.actions) for r in rows],
+                               self.library.taxonomy, filters, self.today())
+
+    def notes(self, viewer: Viewer, filters: MonitoringFilters, figure: str,
+              value: str) -> list[NoteFacts]:
+        """The notes behind one figure, for the list a figure links to."""
+        _require_signed_in(viewer)
+        notes, _ = self._facts(viewer, filters, steps=False)
+        return sorted(notes_for(notes, figure, value), key=lambda n: n.title.casefold())
+
+    def steps(self, viewer: Viewer, filters: MonitoringFilters, step: str, division: str,
+              month: str) -> list[StepFacts]:
+        """The workflow steps behind one cell of the contribution activity table."""
+        _require_signed_in(viewer)
+        _, steps = self._facts(viewer, filters, notes=False)
+        return steps_for(steps, step, division, month)
+
+    def report(self, viewer: Viewer, filters: MonitoringFilters, fmt: str) -> bytes:
+        """The partnerships report by subprogramme in ``fmt`` (docx, html, md or xlsx)."""
+        from .report import build_report, render_report
+
+        figures = self.figures(viewer, filters)
+        notes, _ = self._facts(viewer, filters, steps=False)
+        data = build_report(self.library, figures, notes, viewer)
+        return render_report(data, fmt)
+
+    def _facts(self, viewer: Viewer, filters: MonitoringFilters, *, notes: bool = True,
+               steps: bool = True) -> tuple[list[NoteFacts], list[StepFacts]]:
+        db = self.library.store.db
+        found = visible_notes(published_note_facts(db), viewer, filters, self.today()) \
+            if notes else []
+        moved = visible_steps(workflow_steps(db), viewer, filters) if steps else []
+        return found, moved
+
+
+def _require_reviewer(viewer: Viewer) -> None:
+    if not may_review(viewer):
+        raise Forbidden("Only reviewers and admins of the Programme Management Unit change "
+                        "key actions and record progress.")
+
+
+def _require_signed_in(viewer: Viewer) -> None:
+    if not viewer.signed_in:
+        raise Forbidden("The monitoring dashboard is for signed-in staff; sign in first.")

@@ -1,0 +1,111 @@
+"""Flat facts for monitoring: every published note's classifying fields and every workflow step,
+read in a handful of queries so that a dashboard over 10,000 notes stays fast."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlite_utils import Database
+
+
+@dataclass
+class NoteFacts:
+    """What the dashboard counts about one published note."""
+
+    id: str
+    title: str
+    division: str
+    visibility: str
+    start_year: int | None
+    end_year: int | None
+    status: str
+    good_practice: bool
+    nexus_areas: list[str] = field(default_factory=list)
+    sdgs: list[int] = field(default_factory=list)
+    partnership_types: list[str] = field(default_factory=list)
+    partners: list[tuple[str, str]] = field(default_factory=list)  # (name, type)
+    recommendations: list[str] = field(default_factory=list)
+
+    @property
+    def partner_types(self) -> list[str]:
+        return list(dict.fromkeys(kind for _, kind in self.partners))
+
+    def years(self, this_year: int) -> range:
+        """Every year the partnership ran: an active one without an end year runs to
+        ``this_year``; any other without an end year ran in its start year only."""
+        if self.start_year is None:
+            return range(0)
+        end = self.end_year
+        if end is None:
+            end = this_year if self.status == "active" else self.start_year
+        return range(self.start_year, max(end, self.start_year) + 1)
+
+
+@dataclass
+class StepFacts:
+    """One workflow step of a note: it reached ``state`` from ``before`` at ``at``."""
+
+    case_id: str
+    division: str
+    visibility: str
+    current_state: str
+    before: str | None
+    state: str
+    at: str
+    author: str
+
+
+_CHILDREN = {
+    "nexus_areas": "SELECT c.case_id, c.nexus_area FROM case_nexus AS c",
+    "sdgs": "SELECT c.case_id, c.sdg FROM case_sdgs AS c",
+    "partnership_types": "SELECT c.case_id, c.partnership_type FROM case_partnership_types AS c",
+    "recommendations": "SELECT c.case_id, c.recommendation_id FROM case_recommendations AS c",
+}
+_PUBLISHED = " JOIN cases ON cases.id = c.case_id WHERE cases.state = 'published'"
+
+
+def published_note_facts(db: Database) -> list[NoteFacts]:
+    """Every published note's facts, by id, whatever its visibility (callers filter)."""
+    sql = ("SELECT id, title, division, visibility, start_year, end_year, status, good_practice "
+           "FROM cases WHERE state = 'published' ORDER BY id")
+    notes = {
+        row[0]: NoteFacts(row[0], row[1], row[2] or "", row[3] or "internal", row[4], row[5],
+                          row[6] or "", bool(row[7]))
+        for row in db.execute(sql)
+    }
+    for attribute, select in _CHILDREN.items():
+        for case_id, value in db.execute(select + _PUBLISHED):
+            getattr(notes[case_id], attribute).append(value)
+    sql = ("SELECT c.case_id, c.name, c.type FROM partners AS c" + _PUBLISHED +
+           " ORDER BY c.case_id, c.position")
+    for case_id, name, kind in db.execute(sql):
+        notes[case_id].partners.append((name or "", kind or ""))
+    return list(notes.values())
+
+
+def workflow_steps(db: Database) -> list[StepFacts]:
+    """Every revision that moved a note to another workflow state, oldest first."""
+    sql = """
+        SELECT r.case_id, cases.division, cases.visibility, cases.state, r.before, r.state,
+               r.created_at, r.author
+        FROM (SELECT case_id, state, created_at, author, number,
+                     LAG(state) OVER (PARTITION BY case_id ORDER BY number) AS before
+              FROM revisions) AS r
+        JOIN cases ON cases.id = r.case_id
+        WHERE r.before IS NULL OR r.before != r.state
+        ORDER BY r.created_at, r.case_id, r.number
+    """
+    return [StepFacts(*row) for row in db.execute(sql)]
+
+
+def lessons_of(db: Database, case_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """(kind, text) of the lessons of some notes, in their order."""
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for start in range(0, len(case_ids), 500):
+        chunk = case_ids[start:start + 500]
+        sql = (f"SELECT case_id, kind, text FROM lessons WHERE case_id IN "
+               f"({', '.join('?' * len(chunk))}) ORDER BY case_id, position")
+        for case_id, kind, text in db.execute(sql, chunk):
+            found[case_id].append((kind, text))
+    return found
