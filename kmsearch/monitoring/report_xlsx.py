@@ -1,5 +1,5 @@
-"""The partnerships report as a spreadsheet (openpyxl): summary, divisions, partnerships and the
-follow-up annex, one sheet each, with frozen header rows."""
+"""The partnerships report as a spreadsheet (openpyxl): summary, divisions, partnerships, good
+practices and lessons, and the follow-up annex, one sheet each, with frozen header rows."""
 
 from __future__ import annotations
 
@@ -31,6 +31,11 @@ def render_xlsx(data: ReportData) -> bytes:
         [s.name, p.title, p.years, p.partners, p.types, p.status, p.nexus, p.sdgs,
          "yes" if p.good_practice else ""]
         for s in data.divisions for p in s.partnerships])
+    _sheet(book, "Good practices and lessons", ["Division", "Kind", "Partnership", "Text"], [
+        [s.name, kind, title, text]
+        for s in data.divisions
+        for kind, items in (("good practice", s.good_practices), ("lesson", s.lessons))
+        for title, text in items])
     _sheet(book, "Follow-up", ["Recommendation", "Status", "Key action", "Responsible", "Due",
                                "Action status", "Overdue", "Latest update"], [
         [a.recommendation, a.status, a.action, a.responsible, a.due, a.action_status,
