@@ -101,12 +101,15 @@ def test_filters_cut_notes_by_division_and_years_and_the_follow_up_by_evaluation
 def test_contribution_activity_and_review_turnaround(tmp_path):
     library = Library(build_monitoring_library(tmp_path, restricted=False))
     store = library.store
+    before = library.monitoring.figures(REVIEWER, filters(library))  # now cached
+    assert before.activity == [] and before.turnaround_median is None
     note = CaseNote.from_dict(store.get_case("road-safety-campaign-sponsorship").note.to_dict()
                               | {"id": "activity-test", "title": "Activity test"})
     store.save_case(note, author="tina", state="draft")
     for state in ("submitted", "draft", "submitted", "published"):
         store.set_state("activity-test", state, author="rita")
     figures = library.monitoring.figures(REVIEWER, filters(library))
+    assert figures.notes == before.notes + 1  # a changed note is never answered from cache
     assert figures.activity_totals == {"submitted": 2, "published": 1, "returned": 1}
     assert len(figures.turnaround_days) == 1 and figures.turnaround_median < 1
     (row,) = figures.activity

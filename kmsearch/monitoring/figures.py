@@ -253,9 +253,7 @@ def compute_figures(notes: list[NoteFacts], steps: list[StepFacts],
     """Every dashboard figure from notes and steps already cut to the viewer and the filters."""
     charts = {name: Chart(name, title, _bars(notes, name, vocabulary, taxonomy))
               for name, (title, vocabulary) in CHARTS.items()}
-    rows = [FollowUpRow(rec, actions, [a for a in actions if a.overdue(today)])
-            for rec, actions in followup
-            if not filters.evaluation or rec.evaluation_id == filters.evaluation]
+    rows = followup_rows(followup, filters, today)
     activity, turnaround = _activity(steps)
     return Figures(
         filters=filters, today=today, notes=len(notes), charts=charts,
@@ -264,6 +262,14 @@ def compute_figures(notes: list[NoteFacts], steps: list[StepFacts],
         sdg5=sum(1 for n in notes if 5 in n.sdgs), followup=rows, activity=activity,
         turnaround_days=turnaround,
     )
+
+
+def followup_rows(followup: list[tuple[Recommendation, list[KeyAction]]],
+                  filters: MonitoringFilters, today: date) -> list[FollowUpRow]:
+    """Each recommendation of the chosen evaluation with its actions and those overdue."""
+    return [FollowUpRow(rec, actions, [a for a in actions if a.overdue(today)])
+            for rec, actions in followup
+            if not filters.evaluation or rec.evaluation_id == filters.evaluation]
 
 
 def notes_for(notes: list[NoteFacts], figure: str, value: str) -> list[NoteFacts]:

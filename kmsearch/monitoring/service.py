@@ -3,8 +3,10 @@ key actions with their rules (reviewers and admins write), figures, lists and re
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +28,7 @@ from .figures import (
     FollowUpRow,
     MonitoringFilters,
     compute_figures,
+    followup_rows,
     notes_for,
     read_filters,
     steps_for,
@@ -35,6 +38,8 @@ from .figures import (
 
 if TYPE_CHECKING:
     from ..library import Library
+
+FIGURES_KEPT = 64  # note figures kept per Library, for as many viewer kinds and filters
 
 
 @dataclass
@@ -55,6 +60,9 @@ class Monitoring:
     def __init__(self, library: Library):
         self.library = library
         self.followup = FollowUp(library.store)
+        self._lock = threading.Lock()
+        self._cache: tuple[tuple, list[NoteFacts], list[StepFacts]] | None = None
+        self._figures: OrderedDict[tuple, Figures] = OrderedDict()
 
     def today(self) -> date:
         """The date that decides what is overdue (``KMSEARCH_TODAY`` when set)."""
@@ -117,12 +125,22 @@ class Monitoring:
 
     def figures(self, viewer: Viewer, filters: MonitoringFilters) -> Figures:
         """Every dashboard figure for this viewer: the dashboard, ``/api/v1/stats`` and the
-        report all call this."""
+        report all call this. The note figures are kept until a note changes (any new
+        revision); the follow-up is read fresh each time."""
         _require_signed_in(viewer)
-        notes, steps = self._facts(viewer, filters)
-        rows = self.rows().values()
-        return compute_figures(notes, steps, [(r.recommendation, r.actions) for r in rows],
-                               self.library.taxonomy, filters, self.today())
+        today = self.today()
+        key = (self._all_facts()[0], _viewer_key(viewer), filters, today)
+        with self._lock:
+            base = self._figures.get(key)
+        if base is None:
+            notes, steps = self._facts(viewer, filters)
+            base = compute_figures(notes, steps, [], self.library.taxonomy, filters, today)
+            with self._lock:
+                self._figures[key] = base
+                while len(self._figures) > FIGURES_KEPT:
+                    self._figures.popitem(last=False)
+        rows = [(r.recommendation, r.actions) for r in self.rows().values()]
+        return replace(base, followup=followup_rows(rows, filters, today))
 
     def notes(self, viewer: Viewer, filters: MonitoringFilters, figure: str,
               value: str) -> list[NoteFacts]:
@@ -149,11 +167,28 @@ class Monitoring:
 
     def _facts(self, viewer: Viewer, filters: MonitoringFilters, *, notes: bool = True,
                steps: bool = True) -> tuple[list[NoteFacts], list[StepFacts]]:
-        db = self.library.store.db
-        found = visible_notes(published_note_facts(db), viewer, filters, self.today()) \
-            if notes else []
-        moved = visible_steps(workflow_steps(db), viewer, filters) if steps else []
+        _, all_notes, all_steps = self._all_facts()
+        found = visible_notes(all_notes, viewer, filters, self.today()) if notes else []
+        moved = visible_steps(all_steps, viewer, filters) if steps else []
         return found, moved
+
+    def _all_facts(self) -> tuple[tuple, list[NoteFacts], list[StepFacts]]:
+        """Every published note's facts and every workflow step, read again only when a note
+        has changed: every change to a note adds a revision, so the newest revision id and
+        the number of revisions tell (also after a change by another process)."""
+        db = self.library.store.db
+        version = tuple(db.execute("SELECT max(id), count(*) FROM revisions").fetchone())
+        cached = self._cache
+        if cached is None or cached[0] != version:
+            cached = (version, published_note_facts(db), workflow_steps(db))
+            self._cache = cached
+        return cached
+
+
+def _viewer_key(viewer: Viewer) -> tuple:
+    """What decides which notes a viewer may see (not who they are)."""
+    return (viewer.signed_in, viewer.sees_all_restricted,
+            frozenset(viewer.divisions) if "contributor" in viewer.roles else frozenset())
 
 
 def _require_reviewer(viewer: Viewer) -> None:

@@ -56,13 +56,14 @@ class StepFacts:
     author: str
 
 
+# Child tables are read whole (a plain scan is cheaper than joining on the state) and rows of
+# unpublished notes skipped.
 _CHILDREN = {
-    "nexus_areas": "SELECT c.case_id, c.nexus_area FROM case_nexus AS c",
-    "sdgs": "SELECT c.case_id, c.sdg FROM case_sdgs AS c",
-    "partnership_types": "SELECT c.case_id, c.partnership_type FROM case_partnership_types AS c",
-    "recommendations": "SELECT c.case_id, c.recommendation_id FROM case_recommendations AS c",
+    "nexus_areas": "SELECT case_id, nexus_area FROM case_nexus",
+    "sdgs": "SELECT case_id, sdg FROM case_sdgs",
+    "partnership_types": "SELECT case_id, partnership_type FROM case_partnership_types",
+    "recommendations": "SELECT case_id, recommendation_id FROM case_recommendations",
 }
-_PUBLISHED = " JOIN cases ON cases.id = c.case_id WHERE cases.state = 'published'"
 
 
 def published_note_facts(db: Database) -> list[NoteFacts]:
@@ -75,12 +76,17 @@ def published_note_facts(db: Database) -> list[NoteFacts]:
         for row in db.execute(sql)
     }
     for attribute, select in _CHILDREN.items():
-        for case_id, value in db.execute(select + _PUBLISHED):
-            getattr(notes[case_id], attribute).append(value)
-    sql = ("SELECT c.case_id, c.name, c.type FROM partners AS c" + _PUBLISHED +
-           " ORDER BY c.case_id, c.position")
-    for case_id, name, kind in db.execute(sql):
-        notes[case_id].partners.append((name or "", kind or ""))
+        lists = {case_id: getattr(note, attribute) for case_id, note in notes.items()}
+        for case_id, value in db.execute(select):
+            found = lists.get(case_id)
+            if found is not None:
+                found.append(value)
+    partners = {case_id: note.partners for case_id, note in notes.items()}
+    for case_id, name, kind in db.execute("SELECT case_id, name, type FROM partners "
+                                          "ORDER BY case_id, position"):
+        found = partners.get(case_id)
+        if found is not None:
+            found.append((name or "", kind or ""))
     return list(notes.values())
 
 
@@ -91,7 +97,10 @@ def workflow_steps(db: Database) -> list[StepFacts]:
                r.created_at, r.author
         FROM (SELECT case_id, state, created_at, author, number,
                      LAG(state) OVER (PARTITION BY case_id ORDER BY number) AS before
-              FROM revisions) AS r
+              FROM revisions
+              -- a note created published and never changed (a corpus file) has no step
+              WHERE case_id IN (SELECT case_id FROM revisions
+                                WHERE number > 1 OR state != 'published')) AS r
         JOIN cases ON cases.id = r.case_id
         WHERE r.before IS NULL OR r.before != r.state
         ORDER BY r.created_at, r.case_id, r.number
