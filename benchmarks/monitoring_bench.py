@@ -11,12 +11,14 @@ published) and key actions with progress updates, so that every figure has work 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from generate_corpus import write_corpus  # beside this script
@@ -70,10 +72,14 @@ def build(workdir: Path, notes: int, seed: int) -> Settings:
     return settings
 
 
-def timed(call: Callable[[], object], runs: int) -> list[float]:
+def timed(call: Callable[[], object], runs: int,
+          before: Callable[[], object] | None = None) -> list[float]:
+    """Milliseconds per call of ``call`` (``before`` runs first each time, untimed)."""
     call()  # warm-up: first connection, templates compiled
     times = []
     for _ in range(runs):
+        if before is not None:
+            before()
         started = time.perf_counter()
         call()
         times.append((time.perf_counter() - started) * 1000)
@@ -96,6 +102,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path,
                         default=Path(tempfile.gettempdir()) / "kmsearch-monitoring-bench")
     args = parser.parse_args(argv)
+    calibration = time.perf_counter()
+    sum(range(10**7))
+    calibration = time.perf_counter() - calibration
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
+          f"sum(range(10**7)) took {calibration:.2f} s (about 0.15 s on an idle core)")
     args.workdir.mkdir(parents=True, exist_ok=True)
     settings = build(args.workdir, args.notes, args.seed)
     library = Library(settings)
@@ -109,30 +120,40 @@ def main(argv: list[str] | None = None) -> None:
     figures = monitoring.figures(REVIEWER, everything)
     print(f"{figures.notes} published notes, {sum(len(r.actions) for r in figures.followup)} "
           f"key actions, {sum(figures.activity_totals.values())} review steps")
-    def cold(call: Callable[[], object]) -> Callable[[], object]:
-        """``call`` as the first request after a note changed: nothing cached."""
-        def run() -> object:
-            monitoring._cache = None
-            monitoring._figures.clear()
-            return call()
-        return run
+    served = app.extensions["kmsearch"].monitoring  # the web app's own Library
 
+    def forget() -> None:
+        """As at the first request after a start: nothing cached."""
+        for service in (monitoring, served):
+            service._cache = None
+            service._figures.clear()
+
+    store = library.store
+    edited = store.get_case(store.case_ids(states=("published",))[0])
+    edits = iter(range(1, 1_000_000))
+
+    def edit_one() -> None:
+        """Change one published note (a new revision), as a contributor's edit would."""
+        note = replace(edited.note, summary=f"{edited.note.summary} (edit {next(edits)})")
+        store.save_case(note, author="bench")
+
+    page = lambda: _ok(client.get("/monitoring", headers=HEADERS))  # noqa: E731
     rows = [
-        ("figures after a note changed (cold), reviewer",
-         cold(lambda: monitoring.figures(REVIEWER, everything))),
-        ("GET /monitoring after a note changed (cold)",
-         cold(lambda: _ok(client.get("/monitoring", headers=HEADERS)))),
-        ("figures, reviewer, no filter", lambda: monitoring.figures(REVIEWER, everything)),
+        ("figures, first request after a start, reviewer",
+         lambda: monitoring.figures(REVIEWER, everything), forget),
+        ("GET /monitoring, first request after a start", page, forget),
+        ("GET /monitoring right after a note changed", page, edit_one),
+        ("figures, reviewer, no filter", lambda: monitoring.figures(REVIEWER, everything), None),
         ("figures, staff, division + years",
-         lambda: monitoring.figures(READER, filtered)),
-        ("GET /monitoring (whole page), reviewer", lambda: _ok(client.get(
-            "/monitoring", headers=HEADERS))),
+         lambda: monitoring.figures(READER, filtered), None),
+        ("GET /monitoring (whole page), reviewer", page, None),
         ("GET /monitoring?division=transport&years", lambda: _ok(client.get(
-            "/monitoring?division=transport&year_from=2018&year_to=2022", headers=HEADERS))),
-        ("GET /api/v1/stats", lambda: _ok(client.get("/api/v1/stats", headers=HEADERS))),
+            "/monitoring?division=transport&year_from=2018&year_to=2022", headers=HEADERS)),
+         None),
+        ("GET /api/v1/stats", lambda: _ok(client.get("/api/v1/stats", headers=HEADERS)), None),
     ]
-    for name, call in rows:
-        print(summary(name, timed(call, args.runs)))
+    for name, call, before in rows:
+        print(summary(name, timed(call, args.runs, before)))
     print(summary("DOCX report, all years (5 runs)",
                   timed(lambda: monitoring.report(REVIEWER, everything, "docx"), 5)))
     library.store.close()

@@ -5,7 +5,8 @@ sees the derived status and the dashboard change; axe-core on the follow-up page
 import re
 
 import pytest
-from live import chromium, chromium_path, live_server
+import test_browser_contribute as contribute_suite
+from live import chromium_path, live_server
 from monitoring_library import build_monitoring_library
 from test_browser import VIEWPORTS, serious_violations
 from web_library import watch_errors
@@ -21,7 +22,9 @@ pytestmark = [
         reason="Chromium is not installed (/usr/bin/chromium); on Debian: apt-get install chromium",
     ),
 ]
-PASSWORD = "a long monitoring passphrase"
+# The contribution suite's Chromium, page and sign-in helper, shared rather than copied.
+browser, page = contribute_suite.browser, contribute_suite.page
+sign_in, PASSWORD = contribute_suite.sign_in, contribute_suite.PASSWORD
 REC5 = "/recommendations/private-sector-2021/5"
 ACTION = "Publish due diligence guidance for low-risk engagements"
 
@@ -37,29 +40,6 @@ def base_url(tmp_path_factory):
                       "SESSION_COOKIE_SECURE": False})
     with live_server(app) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=VIEWPORTS["desktop"])
-    page = context.new_page()
-    watch_errors(page)
-    yield page
-    context.close()
-
-
-def sign_in(page, base_url, username, next_path):
-    page.goto(f"{base_url}/login?next={next_path}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{next_path}")
 
 
 def figure(page, label: str) -> int:

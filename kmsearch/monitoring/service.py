@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 from ..access import Viewer
 from ..errors import Forbidden, NotFound
 from ..records import Evaluation, Recommendation
-from ..store.facts import NoteFacts, StepFacts, published_note_facts, workflow_steps
+from ..store.facts import (
+    NoteFacts,
+    StepFacts,
+    changed_since,
+    published_note_facts,
+    workflow_steps,
+)
 from ..store.followup import (
     FollowUp,
     HistoryEntry,
@@ -40,6 +46,7 @@ if TYPE_CHECKING:
     from ..library import Library
 
 FIGURES_KEPT = 64  # note figures kept per Library, for as many viewer kinds and filters
+INCREMENTAL_LIMIT = 500  # more notes changed than this: read every note's facts again
 
 
 @dataclass
@@ -173,15 +180,30 @@ class Monitoring:
         return found, moved
 
     def _all_facts(self) -> tuple[tuple, list[NoteFacts], list[StepFacts]]:
-        """Every published note's facts and every workflow step, read again only when a note
-        has changed: every change to a note adds a revision, so the newest revision id and
-        the number of revisions tell (also after a change by another process)."""
+        """Every published note's facts and every workflow step. Every change to a note adds
+        a revision, so the newest revision id and the count tell whether anything changed
+        (also by another process); then only the changed notes are read again."""
         db = self.library.store.db
         version = tuple(db.execute("SELECT max(id), count(*) FROM revisions").fetchone())
         cached = self._cache
-        if cached is None or cached[0] != version:
+        if cached is not None and cached[0] == version:
+            return cached
+        changed = None
+        if cached is not None and cached[0][0] is not None and version[0] is not None:
+            changed = changed_since(db, cached[0][0])
+            new_revisions = version[1] - cached[0][1]
+            if len(changed) > INCREMENTAL_LIMIT or new_revisions <= 0:
+                changed = None
+        if changed is None:
             cached = (version, published_note_facts(db), workflow_steps(db))
-            self._cache = cached
+        else:
+            gone = set(changed)
+            notes = [n for n in cached[1] if n.id not in gone]
+            notes += published_note_facts(db, changed)
+            steps = [s for s in cached[2] if s.case_id not in gone]
+            steps = sorted(steps + workflow_steps(db, changed), key=lambda s: (s.at, s.case_id))
+            cached = (version, notes, steps)
+        self._cache = cached
         return cached
 
 

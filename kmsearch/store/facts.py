@@ -66,33 +66,39 @@ _CHILDREN = {
 }
 
 
-def published_note_facts(db: Database) -> list[NoteFacts]:
-    """Every published note's facts, by id, whatever its visibility (callers filter)."""
+def published_note_facts(db: Database, only: list[str] | None = None) -> list[NoteFacts]:
+    """Every published note's facts (or those of the notes ``only`` names), whatever their
+    visibility: callers filter. The columns come from the covering index ``cases_facts``, so
+    the notes' large text columns are never read."""
+    where, params = _only("id", only)
     sql = ("SELECT id, title, division, visibility, start_year, end_year, status, good_practice "
-           "FROM cases WHERE state = 'published' ORDER BY id")
+           f"FROM cases INDEXED BY cases_facts WHERE state = 'published' {where} ORDER BY id")
     notes = {
         row[0]: NoteFacts(row[0], row[1], row[2] or "", row[3] or "internal", row[4], row[5],
                           row[6] or "", bool(row[7]))
-        for row in db.execute(sql)
+        for row in db.execute(sql, params)
     }
+    where, params = _only("case_id", only, first=True)
     for attribute, select in _CHILDREN.items():
         lists = {case_id: getattr(note, attribute) for case_id, note in notes.items()}
-        for case_id, value in db.execute(select):
+        for case_id, value in db.execute(f"{select} {where}", params):
             found = lists.get(case_id)
             if found is not None:
                 found.append(value)
     partners = {case_id: note.partners for case_id, note in notes.items()}
-    for case_id, name, kind in db.execute("SELECT case_id, name, type FROM partners "
-                                          "ORDER BY case_id, position"):
+    sql = f"SELECT case_id, name, type FROM partners {where} ORDER BY case_id, position"
+    for case_id, name, kind in db.execute(sql, params):
         found = partners.get(case_id)
         if found is not None:
             found.append((name or "", kind or ""))
     return list(notes.values())
 
 
-def workflow_steps(db: Database) -> list[StepFacts]:
-    """Every revision that moved a note to another workflow state, oldest first."""
-    sql = """
+def workflow_steps(db: Database, only: list[str] | None = None) -> list[StepFacts]:
+    """Every revision that moved a note (of those ``only`` names) to another workflow state,
+    oldest first."""
+    where, params = _only("case_id", only)
+    sql = f"""
         SELECT r.case_id, cases.division, cases.visibility, cases.state, r.before, r.state,
                r.created_at, r.author
         FROM (SELECT case_id, state, created_at, author, number,
@@ -100,12 +106,25 @@ def workflow_steps(db: Database) -> list[StepFacts]:
               FROM revisions
               -- a note created published and never changed (a corpus file) has no step
               WHERE case_id IN (SELECT case_id FROM revisions
-                                WHERE number > 1 OR state != 'published')) AS r
+                                WHERE (number > 1 OR state != 'published') {where})) AS r
         JOIN cases ON cases.id = r.case_id
         WHERE r.before IS NULL OR r.before != r.state
         ORDER BY r.created_at, r.case_id, r.number
     """
-    return [StepFacts(*row) for row in db.execute(sql)]
+    return [StepFacts(*row) for row in db.execute(sql, params)]
+
+
+def changed_since(db: Database, revision_id: int) -> list[str]:
+    """The notes that have a revision newer than ``revision_id``."""
+    sql = "SELECT DISTINCT case_id FROM revisions WHERE id > ?"
+    return [row[0] for row in db.execute(sql, [revision_id])]
+
+
+def _only(column: str, ids: list[str] | None, first: bool = False) -> tuple[str, list[str]]:
+    if ids is None:
+        return "", []
+    clause = f"{column} IN ({', '.join('?' * len(ids))})" if ids else "0"
+    return (f"WHERE {clause}" if first else f"AND {clause}"), list(ids)
 
 
 def lessons_of(db: Database, case_ids: list[str]) -> dict[str, list[tuple[str, str]]]:
