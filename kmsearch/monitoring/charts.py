@@ -12,32 +12,34 @@ from markupsafe import Markup, escape
 
 from .figures import Chart
 
-ROW = 30  # height of one bar's row, label above the bar
-WIDTH = 600
+ROW = 32  # height of one bar's row in pixels, label above the bar
+BAR_SHARE = 85  # per cent of the width the longest bar takes; the rest holds its value
 
 
 def bar_chart(chart: Chart, *, chart_id: str, highlight: str = "") -> Markup:
-    """``chart`` as an SVG bar chart; ``highlight`` names a bar drawn in the accent colour."""
+    """``chart`` as an SVG bar chart; ``highlight`` names a bar drawn in the accent colour.
+
+    No viewBox: the chart is as wide as its column and bars are percentages of it, so text
+    keeps its size (13 px) on a phone as on a desktop."""
     bars = chart.bars
-    height = max(ROW * len(bars) + 10, 40)
+    height = max(ROW * len(bars) + 6, 40)
     largest = chart.largest or 1
-    usable = WIDTH - 60
     summary = "; ".join(f"{bar.label}: {bar.count}" for bar in bars) or "no data"
+    ident = escape(chart_id)
     parts = [
-        f'<svg class="chart" id="{escape(chart_id)}" viewBox="0 0 {WIDTH} {height}" '
-        f'width="100%" role="img" aria-labelledby="{escape(chart_id)}-title '
-        f'{escape(chart_id)}-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="{escape(chart_id)}-title">{escape(chart.title)}</title>',
-        f'<desc id="{escape(chart_id)}-desc">{escape(summary)}</desc>',
+        f'<svg class="chart" id="{ident}" width="100%" height="{height}" role="img" '
+        f'aria-labelledby="{ident}-title {ident}-desc" xmlns="http://www.w3.org/2000/svg">',
+        f'<title id="{ident}-title">{escape(chart.title)}</title>',
+        f'<desc id="{ident}-desc">{escape(summary)}</desc>',
     ]
     for index, bar in enumerate(bars):
-        top = index * ROW + 4
-        length = round(usable * bar.count / largest, 1) if bar.count else 0
+        top = index * ROW + 2
+        share = round(BAR_SHARE * bar.count / largest, 2)
         css = "chart-bar chart-bar-highlight" if bar.key == highlight else "chart-bar"
         parts.append(
-            f'<text class="chart-label" x="0" y="{top + 10}">{escape(_clip(bar.label))}</text>'
-            f'<rect class="{css}" x="0" y="{top + 14}" width="{length}" height="10" rx="2"/>'
-            f'<text class="chart-value" x="{length + 6}" y="{top + 23}">{bar.count}</text>'
+            f'<text class="chart-label" x="0" y="{top + 12}">{escape(_clip(bar.label))}</text>'
+            f'<rect class="{css}" x="0" y="{top + 17}" width="{share}%" height="10" rx="2"/>'
+            f'<text class="chart-value" x="{share}%" dx="5" y="{top + 26}">{bar.count}</text>'
         )
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..access import Viewer
 from ..errors import Forbidden, NotFound
 from ..records import Evaluation, Recommendation
+from ..store.actionfields import parse_action_fields, parse_update_fields
 from ..store.facts import (
     NoteFacts,
     StepFacts,
@@ -20,14 +21,7 @@ from ..store.facts import (
     published_note_facts,
     workflow_steps,
 )
-from ..store.followup import (
-    FollowUp,
-    HistoryEntry,
-    KeyAction,
-    ProgressUpdate,
-    parse_action_fields,
-    parse_update_fields,
-)
+from ..store.followup import FollowUp, HistoryEntry, KeyAction, ProgressUpdate
 from ..workflow.permissions import may_review
 from .figures import (
     Figures,

@@ -15,13 +15,8 @@ from sqlite_utils import Database
 
 from ..errors import Conflict, NotFound, Problem, ValidationError
 from ..records import IMPLEMENTATION_STATUSES, CaseNote, Evaluation, Lesson, Recommendation
-from .followup import (
-    FROM_IMPLEMENTATION,
-    FollowUp,
-    drop_unused_actions,
-    parse_update_fields,
-    seed_response_actions,
-)
+from .actionfields import parse_update_fields
+from .followup import FROM_IMPLEMENTATION, FollowUp, drop_unused_actions, seed_response_actions
 from .migrations import migrate
 from .schema import (
     LINKS,

@@ -7,7 +7,6 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 
 from ..errors import Problem, ValidationError
 from ..monitoring.charts import bar_chart
-from ..workflow.permissions import may_review
 from .auth import current_viewer
 from .context import current_library
 from .contribute import sign_in_first
@@ -139,7 +138,3 @@ def _form() -> dict[str, str]:
 def _args() -> dict[str, list[str]]:
     return request.args.to_dict(flat=False)
 
-
-def may_follow_up() -> bool:
-    """Whether this request's viewer may change key actions (for the templates)."""
-    return may_review(current_viewer())
