@@ -58,7 +58,7 @@ def build(workdir: Path, notes: int, seed: int) -> Settings:
         for state in rng.choice([("draft", "submitted", "published"),
                                  ("draft", "submitted", "draft", "submitted", "published"),
                                  ("draft", "submitted")]):
-            store.set_state(case_id, state, author="rita")
+            store.save_case(store.get_case(case_id).note, author="rita", state=state)  # no search
     monitoring = library.monitoring
     for rec in store.list_recommendations():
         for n in range(5):

@@ -19,15 +19,14 @@ from .access import ANONYMOUS, ROLES, staff
 from .config import Settings
 from .errors import KmsearchError, ValidationError
 from .files.corpus import case_files, read_corpus, to_csv, to_json, write_markdown
-from .files.ingest import ingest as run_ingest
 from .files.ingest import known_recommendations
 from .files.responses import parse_management_response
 from .filters import parse_filters
-from .library import Library
+from .library import Library, User
+from .records import ACTION_STATUSES, IMPLEMENTATION_STATUSES, recommendation_id
 from .search.evaluation import METRICS, evaluate, load_beir
 from .search.results import MODES, SORTS
 from .search.serialize import plain_url, search_json
-from .store import accounts
 
 PATH = click.Path(path_type=Path)
 
@@ -70,9 +69,7 @@ def cli(ctx: click.Context, db: Path | None, index_dir: Path | None, corpus: Pat
 @pass_context
 def init(ctx: Context) -> None:
     """Create the database and the index folder if they do not exist."""
-    library = ctx.library
-    library.store  # noqa: B018 - opening the store creates the schema
-    ctx.settings.index_dir.mkdir(parents=True, exist_ok=True)
+    ctx.library.initialise()
     click.echo(f"Database ready: {ctx.settings.db_path}")
     click.echo(f"Index folder ready: {ctx.settings.index_dir}")
 
@@ -92,15 +89,8 @@ def ingest(ctx: Context, path: Path | None, author: str, no_index: bool) -> None
     library = ctx.library
     path = path or ctx.settings.corpus_dir
     total = len(case_files(path)) if path.exists() else 0
-    with click.progressbar(length=total, label="Ingesting", file=sys.stderr) as bar:
-        report = run_ingest(
-            library.store,
-            path,
-            library.taxonomy,
-            default_evaluation=ctx.settings.default_evaluation,
-            author=author,
-            progress=lambda _: bar.update(1),
-        )
+    with Stages({"ingest": ("Ingesting", total), "index": ("Indexing", 0)}) as progress:
+        report = library.ingest(path, author=author, index=not no_index, progress=progress)
     for problem in report.problems:
         click.echo(f"error: {problem}", err=True)
     for case_id in report.missing_from_corpus:
@@ -117,7 +107,7 @@ def ingest(ctx: Context, path: Path | None, author: str, no_index: bool) -> None
     rows += [(f"evaluation {k}", v) for k, v in report.evaluations.items()]
     click.echo(_table(rows, ("ingest", "count")))
     if not no_index:
-        _sync_indexes(library)
+        _sync_indexes(library)  # already open: reports what opening them did
     if not report.ok:
         raise SystemExit(1)
 
@@ -164,7 +154,7 @@ def import_response(ctx: Context, file: Path, evaluation_id: str, title: str | N
         source=str(file),
     )
     evaluation.default = is_default
-    action = ctx.library.store.save_evaluation(evaluation)
+    action = ctx.library.import_evaluation(evaluation)
     click.echo(f"{evaluation.id}: {action}, {len(evaluation.recommendations)} recommendations "
                f"({evaluation.title}, {evaluation.period}, {evaluation.date})")
     rows = [(r.number, r.response, r.timeline or "-", _shorten(r.text, 60))
@@ -182,7 +172,7 @@ def import_response(ctx: Context, file: Path, evaluation_id: str, title: str | N
 @pass_context
 def export(ctx: Context, fmt: str, output: Path | None, states: tuple[str, ...]) -> None:
     """Write case notes out in the corpus format, as JSON, or as CSV."""
-    notes = [stored.note for stored in ctx.library.store.iter_cases(states=states)]
+    notes = ctx.library.notes(states)
     if fmt == "markdown":
         folder = output or Path("export") / "cases"
         paths = write_markdown(notes, folder, default_evaluation=ctx.settings.default_evaluation)
@@ -201,7 +191,7 @@ def export(ctx: Context, fmt: str, output: Path | None, states: tuple[str, ...])
 @pass_context
 def stats(ctx: Context, as_json: bool) -> None:
     """Counts of what the database holds."""
-    counts = ctx.library.store.counts()
+    counts = ctx.library.counts()
     if as_json:
         _echo_json(counts)
     else:
@@ -212,9 +202,104 @@ def stats(ctx: Context, as_json: bool) -> None:
 @pass_context
 def reindex(ctx: Context) -> None:
     """Rebuild the keyword and vector indexes from the database (embeddings stay cached)."""
-    with click.progressbar(length=0, label="Indexing", file=sys.stderr) as bar:
-        report = ctx.library.search.reindex(progress=lambda *_: bar.update(1))
+    with Stages({"index": ("Indexing", 0)}) as progress:
+        report = ctx.library.reindex(progress)
     click.echo(f"reindexed {report.documents} documents")
+
+
+# Follow-up of recommendations (key actions and progress) and the partnerships report.
+# Older scripts say "implemented" for the recommendation; it completes the action.
+STATUS_CHOICES = tuple(dict.fromkeys((*ACTION_STATUSES, *IMPLEMENTATION_STATUSES)))
+REPORT_FORMATS = ("docx", "html", "md", "xlsx")
+
+
+@cli.command("follow-up")
+@click.argument("recommendation")
+@click.option("--status", type=click.Choice(STATUS_CHOICES),
+              help="The action's new status; give it with --note to record an update.")
+@click.option("--note", "text", help="What was done, for the dated progress update.")
+@click.option("--action", "action_id", type=int,
+              help="Key action to update (default: the first one still open).")
+@click.option("--evidence", help="An http(s) link that shows the progress.")
+@click.option("--evidence-case", help="Id of a case note that shows the progress.")
+@click.option("--add-action", "new_action", help="Add a key action with this text.")
+@click.option("--unit", default="", help="Responsible unit of the added key action.")
+@click.option("--due", default="", help="Due date of the added key action, YYYY-MM-DD.")
+@click.option("--author", default="pmu", show_default=True, help="Who reports the progress.")
+@click.option("--date", "when", help="Date of the progress, YYYY-MM-DD (default: today).")
+@pass_context
+def follow_up(ctx: Context, recommendation: str, status: str | None, text: str | None,
+              action_id: int | None, evidence: str | None, evidence_case: str | None,
+              new_action: str | None, unit: str, due: str, author: str,
+              when: str | None) -> None:
+    """Show or update the follow-up of a RECOMMENDATION (a number of the default evaluation,
+    or evaluation-id/N): its key actions, their dated progress updates and what is overdue."""
+    monitoring = ctx.library.monitoring
+    rec_id = recommendation
+    if recommendation.isdigit():
+        rec_id = recommendation_id(ctx.settings.default_evaluation, int(recommendation))
+    writer = staff(author, "admin")
+    if new_action:
+        monitoring.add_action(writer, rec_id, {"text": new_action, "responsible_unit": unit,
+                                               "due_date": due})
+    if status or text:
+        if not (status and text):
+            raise click.UsageError("give both --status and --note to record progress")
+        action = action_id or monitoring.followup.primary_action(rec_id).id
+        monitoring.add_update(writer, rec_id, action, {
+            "text": text, "status": "completed" if status == "implemented" else status,
+            "date": when or "", "evidence_url": evidence or "",
+            "evidence_case_id": evidence_case or ""})
+    follow = monitoring.recommendation_followup(rec_id, staff(author, "admin"))
+    rec = follow.recommendation
+    late = f"; {len(follow.overdue)} overdue as of {follow.today}" if follow.overdue else ""
+    click.echo(f"{rec.id}: {rec.status} (timeline {rec.timeline or '-'}; "
+               f"{rec.responsibility}{late})")
+    click.echo(_shorten(rec.text, 100))
+    rows = [(a.id, a.status, "OVERDUE" if a.id in follow.overdue else "", a.due_date or "-",
+             _shorten(a.responsible_unit, 30), _shorten(a.text, 60)) for a in follow.actions]
+    if rows:
+        click.echo(_table(rows, ("action", "status", "overdue", "due", "responsible", "text")))
+    updates = [(u.date, a.id, u.status, u.author, _shorten(u.text, 60), u.evidence_url)
+               for a in follow.actions for u in a.updates]
+    if updates:
+        click.echo(_table(sorted(updates, key=lambda row: (row[0], row[1])),
+                          ("date", "action", "status", "by", "progress", "evidence")))
+
+
+@cli.command()
+@click.option("--year", type=int, help="The year reported on (partnerships running in it).")
+@click.option("--year-from", type=int, help="First year of a longer period.")
+@click.option("--year-to", type=int, help="Last year of a longer period.")
+@click.option("--division", multiple=True, help="Code or name; repeat for several.")
+@click.option("--evaluation", default="", help="Follow-up annex of this evaluation only.")
+@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="docx",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path), required=True,
+              help="File to write.")
+@click.option("--as", "viewer", type=click.Choice(["staff", "reviewer"]), default="staff",
+              show_default=True, help="Whose view of the library the report counts "
+              "(reviewer: restricted notes too).")
+@pass_context
+def report(ctx: Context, year: int | None, year_from: int | None, year_to: int | None,
+           division: tuple[str, ...], evaluation: str, fmt: str, output: Path,
+           viewer: str) -> None:
+    """Write the partnerships report by subprogramme (DOCX, HTML, Markdown or XLSX): each
+    division's partnerships, good practices, SDG 5 and cross-sectoral work, and an annex with
+    the follow-up of the evaluation's recommendations."""
+    if year is not None and (year_from is not None or year_to is not None):
+        raise click.UsageError("give --year, or --year-from/--year-to, not both")
+    low, high = (year, year) if year is not None else (year_from, year_to)
+    args = {"division": list(division), "evaluation": [evaluation],
+            "year_from": [str(low)] if low is not None else [],
+            "year_to": [str(high)] if high is not None else []}
+    monitoring = ctx.library.monitoring
+    filters = monitoring.read_filters(args)
+    body = monitoring.report(VIEWERS[viewer], filters, fmt)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(body)
+    click.echo(f"wrote the {fmt} report for {filters.period()} to {output} "
+               f"({len(body):,} bytes)", err=True)
 
 
 VIEWERS = {
@@ -323,8 +408,8 @@ def serve(ctx: Context, host: str, port: int, threads: int) -> None:
     from .web import create_app
     from .web import serve as run_server
 
-    app = create_app({"SETTINGS": ctx.settings})
-    library = app.extensions["kmsearch"]
+    library = ctx.library
+    app = create_app({"SETTINGS": ctx.settings}, library=library)
     _sync_indexes(library)
     library.search.warm()
     click.echo(f"kmsearch on http://{host}:{port}/ (Ctrl+C to stop)")
@@ -359,10 +444,9 @@ PASSWORD_STDIN_OPTION = click.option(
 def users_add(ctx: Context, username: str, roles: tuple[str, ...], divisions: tuple[str, ...],
               password_stdin: bool) -> None:
     """Create an account (roles default to viewer); asks for the password twice, hidden."""
-    library = ctx.library
     password = _new_password(password_stdin)
-    user = accounts.add_user(library.store, library.taxonomy, username, password,
-                             roles=roles or ("viewer",), divisions=divisions)
+    user = ctx.library.accounts.add(username, password, roles=roles or ("viewer",),
+                                    divisions=divisions)
     click.echo(f"added {_describe(user)}")
 
 
@@ -374,7 +458,7 @@ def users_set_role(ctx: Context, username: str, roles: tuple[str, ...]) -> None:
     """Replace the user's roles with those given."""
     if not roles:
         raise click.UsageError("give at least one --role")
-    click.echo(f"updated {_describe(accounts.set_roles(ctx.library.store, username, roles))}")
+    click.echo(f"updated {_describe(ctx.library.accounts.set_roles(username, roles))}")
 
 
 @users.command("set-division")
@@ -383,8 +467,7 @@ def users_set_role(ctx: Context, username: str, roles: tuple[str, ...]) -> None:
 @pass_context
 def users_set_division(ctx: Context, username: str, divisions: tuple[str, ...]) -> None:
     """Replace the user's divisions with those given (none: no division)."""
-    library = ctx.library
-    user = accounts.set_divisions(library.store, library.taxonomy, username, divisions)
+    user = ctx.library.accounts.set_divisions(username, divisions)
     click.echo(f"updated {_describe(user)}")
 
 
@@ -394,9 +477,9 @@ def users_set_division(ctx: Context, username: str, divisions: tuple[str, ...]) 
 @pass_context
 def users_set_password(ctx: Context, username: str, password_stdin: bool) -> None:
     """Give the user a new password; their signed-in sessions end."""
-    store = ctx.library.store
-    accounts.require_user(store, username)
-    user = accounts.set_password(store, username, _new_password(password_stdin))
+    accounts = ctx.library.accounts
+    accounts.require(username)
+    user = accounts.set_password(username, _new_password(password_stdin))
     click.echo(f"new password for {user.username}")
 
 
@@ -405,7 +488,7 @@ def users_set_password(ctx: Context, username: str, password_stdin: bool) -> Non
 @pass_context
 def users_disable(ctx: Context, username: str) -> None:
     """Refuse the user from now on, signed-in sessions included; nothing is deleted."""
-    click.echo(f"disabled {accounts.disable(ctx.library.store, username).username}")
+    click.echo(f"disabled {ctx.library.accounts.disable(username).username}")
 
 
 @users.command("enable")
@@ -413,7 +496,7 @@ def users_disable(ctx: Context, username: str) -> None:
 @pass_context
 def users_enable(ctx: Context, username: str) -> None:
     """Let a disabled user sign in again."""
-    click.echo(f"enabled {accounts.enable(ctx.library.store, username).username}")
+    click.echo(f"enabled {ctx.library.accounts.enable(username).username}")
 
 
 @users.command("list")
@@ -421,7 +504,7 @@ def users_enable(ctx: Context, username: str) -> None:
 @pass_context
 def users_list(ctx: Context, as_json: bool) -> None:
     """Every account with its roles, divisions, status and last sign-in."""
-    found = accounts.list_users(ctx.library.store)
+    found = ctx.library.accounts.users()
     if as_json:
         _echo_json([{"username": u.username, "roles": list(u.roles),
                      "divisions": list(u.divisions), "disabled": u.disabled,
@@ -438,7 +521,7 @@ def _new_password(from_stdin: bool) -> str:
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
-def _describe(user: accounts.User) -> str:
+def _describe(user: User) -> str:
     divisions = f" in {', '.join(user.divisions)}" if user.divisions else ""
     return f"{user.username} ({', '.join(user.roles)}){divisions}"
 
@@ -457,12 +540,42 @@ def _report_error(exc: KmsearchError) -> None:
 
 
 def _sync_indexes(library: Library) -> None:
-    with click.progressbar(length=0, label="Indexing", file=sys.stderr) as bar:
-        report = library.search.open(progress=lambda *_: bar.update(1))
+    with Stages({"index": ("Indexing", 0)}) as progress:
+        report = library.open_indexes(progress)
     for reason in report.rebuilt:
         click.echo(f"rebuilt the {reason} index", err=True)
     click.echo(f"indexes: {report.documents} documents, {len(report.updated)} notes updated, "
                f"{len(report.deleted)} removed")
+
+
+class Stages:
+    """Progress on standard error, one bar per stage: ``stages`` maps each stage the library
+    reports to its label and length (0 when unknown); a new stage closes the previous bar."""
+
+    def __init__(self, stages: dict[str, tuple[str, int]]):
+        self.stages = stages
+        self.stage: str | None = None
+        self.bar = None
+
+    def __call__(self, stage: str) -> None:
+        if stage != self.stage:
+            self.close()
+            label, length = self.stages.get(stage, (stage, 0))
+            self.bar = click.progressbar(length=length, label=label, file=sys.stderr)
+            self.bar.__enter__()
+            self.stage = stage
+        self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar, self.stage = None, None
+
+    def __enter__(self) -> Stages:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def _table(rows, headers) -> str:
@@ -504,8 +617,3 @@ def _json_default(value: object) -> object:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
-# Follow-up of recommendations and the partnerships report live in their own module; importing
-# it registers `kmsearch follow-up` and `kmsearch report` on the group above.
-from . import cli_monitoring  # noqa: E402, F401

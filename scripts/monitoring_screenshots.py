@@ -76,7 +76,7 @@ def build(directory: Path) -> Settings:
     }
     for case_id, steps in reviewed.items():
         for state in steps:
-            store.set_state(case_id, state, author="rita")
+            store.save_case(store.get_case(case_id).note, author="rita", state=state)  # no search
     store.close()
     return settings
 

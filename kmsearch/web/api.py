@@ -12,10 +12,10 @@ from flask import Blueprint, Response, request, url_for
 
 from ..errors import Problem, ValidationError
 from ..files.export import to_csv, to_json
-from ..monitoring.service import KeyAction
+from ..library import StoredCase
 from ..records import Lesson, Recommendation
 from ..search.serialize import hit_json, search_json
-from ..store.cases import StoredCase
+from ..workflow.monitoring.service import KeyAction
 from .auth import current_viewer
 from .context import current_library
 from .lookups import link_counts
@@ -89,7 +89,7 @@ def lesson(lesson_id: str):
 def recommendations():
     library = current_library()
     counts = link_counts(library.cases(current_viewer()))["recommendation"]
-    evaluations = library.store.list_evaluations()
+    evaluations = library.evaluations()
     rows, today = library.monitoring.rows(evaluations), library.monitoring.today()
     return {
         "today": today.isoformat(),
@@ -116,7 +116,7 @@ def recommendation(rec_id: str):
         "progress_notes": [
             {"date": p.date.isoformat() if p.date else None, "status": p.status,
              "text": p.text, "author": p.author}
-            for p in library.store.progress_notes(rec_id)
+            for p in library.progress_notes(rec_id)
         ],
         "cases": [case_summary(stored) for stored in view.cases],
         "lessons": [lesson_json(lesson) for lesson, _ in view.lessons],

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from ..errors import Problem, ValidationError
-from ..monitoring.charts import bar_chart
+from ..workflow.monitoring.charts import bar_chart
 from .auth import current_viewer
 from .context import current_library
 from .contribute import sign_in_first
@@ -35,7 +35,7 @@ def dashboard():
     figures = monitoring.figures(viewer, filters)
     return render_template("monitoring.html", figures=figures, filters=filters,
                            params=filters.params(), bar_chart=bar_chart,
-                           evaluations=current_library().store.list_evaluations(),
+                           evaluations=current_library().evaluations(),
                            report_types=REPORT_TYPES)
 
 
@@ -118,7 +118,7 @@ def _act(rec_id: str, form_id: str, step, done: str):
     try:
         step(library.monitoring, viewer)
     except ValidationError as error:
-        if library.store.get_recommendation(rec_id) is None:
+        if rec_id not in {r.id for r in library.recommendations()}:
             raise
         from .recommendations import render_recommendation
 

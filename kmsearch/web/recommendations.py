@@ -20,7 +20,7 @@ DONE = {"added": "Key action added.", "saved": "Key action saved.",
 @blueprint.get("/recommendations")
 def index():
     library = current_library()
-    evaluations = library.store.list_evaluations()
+    evaluations = library.evaluations()
     return render_template(
         "recommendations.html",
         evaluations=evaluations,

@@ -17,8 +17,7 @@ blueprint = Blueprint("search", __name__)
 def home():
     library = current_library()
     cases = library.cases(current_viewer())
-    default = library.store.default_evaluation_id()
-    evaluation = library.store.get_evaluation(default) if default else None
+    evaluation = library.default_evaluation()
     return render_template(
         "home.html",
         counts=link_counts(cases),

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from ..access import Viewer, can_see
-from ..errors import Problem, ValidationError
-from ..filters import YEAR_RANGE
-from ..records import ACTION_STATUSES, IMPLEMENTATION_STATUSES, STATUSES, Recommendation
-from ..store.facts import NoteFacts, StepFacts
-from ..store.followup import KeyAction
-from ..taxonomy import Taxonomy
+from ...access import Viewer, can_see
+from ...errors import Problem, ValidationError
+from ...filters import YEAR_RANGE
+from ...records import ACTION_STATUSES, IMPLEMENTATION_STATUSES, STATUSES, Recommendation
+from ...store.facts import NoteFacts, StepFacts
+from ...store.followup import KeyAction
+from ...taxonomy import Taxonomy
 
 CHARTS = {  # name -> (title, taxonomy vocabulary or None)
     "division": ("Partnerships by division (subprogramme)", "divisions"),

@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from ..access import Viewer
-from ..config import PROJECT_ROOT
-from ..store.facts import NoteFacts, lessons_of
-from ..taxonomy import Taxonomy
+from ...access import Viewer
+from ...config import PROJECT_ROOT
+from ...store.facts import NoteFacts, lessons_of
+from ...taxonomy import Taxonomy
 from .figures import Figures, FollowUpRow
 
 if TYPE_CHECKING:
-    from ..library import Library
+    from ...store.cases import Store
 
 TITLE = "Partnerships with the private sector by subprogramme"
 FORMATS = ("docx", "html", "md", "xlsx")
@@ -90,12 +90,11 @@ class ReportData:
                  len(d.sdg5), len(d.cross_sectoral)) for d in self.divisions]
 
 
-def build_report(library: Library, figures: Figures, notes: list[NoteFacts],
+def build_report(store: Store, taxonomy: Taxonomy, figures: Figures, notes: list[NoteFacts],
                  viewer: Viewer) -> ReportData:
     """The report's content from the figures and the notes they counted (already cut to the
     viewer: nothing this viewer may not see can reach the report)."""
-    taxonomy = library.taxonomy
-    lessons = lessons_of(library.store.db, [n.id for n in notes])
+    lessons = lessons_of(store.db, [n.id for n in notes])
     sections = []
     for term in taxonomy.divisions:
         mine = sorted((n for n in notes if n.division == term.code), key=lambda n: n.title)

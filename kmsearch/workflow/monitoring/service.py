@@ -5,24 +5,24 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from ..access import Viewer
-from ..errors import Forbidden, NotFound
-from ..records import Evaluation, Recommendation
-from ..store.actionfields import parse_action_fields, parse_update_fields
-from ..store.facts import (
+from ...access import Viewer
+from ...errors import Forbidden, NotFound
+from ...records import Evaluation, Recommendation
+from ...store.actionfields import parse_action_fields, parse_update_fields
+from ...store.facts import (
     NoteFacts,
     StepFacts,
     changed_since,
     published_note_facts,
     workflow_steps,
 )
-from ..store.followup import FollowUp, HistoryEntry, KeyAction, ProgressUpdate
-from ..workflow.permissions import may_review
+from ...store.followup import FollowUp, HistoryEntry, KeyAction, ProgressUpdate
+from ..permissions import may_review
 from .figures import (
     Figures,
     FollowUpRow,
@@ -37,7 +37,11 @@ from .figures import (
 )
 
 if TYPE_CHECKING:
-    from ..library import Library
+    from ...config import Settings
+    from ...store.cases import Store, StoredCase
+    from ...taxonomy import Taxonomy
+
+    Visible = Callable[[StoredCase | None, Viewer], bool]
 
 FIGURES_KEPT = 64  # note figures kept per Library, for as many viewer kinds and filters
 INCREMENTAL_LIMIT = 500  # more notes changed than this: read every note's facts again
@@ -58,36 +62,37 @@ class RecommendationFollowUp:
 class Monitoring:
     """The library's follow-up and monitoring service; made once per Library."""
 
-    def __init__(self, library: Library):
-        self.library = library
-        self.followup = FollowUp(library.store)
+    def __init__(self, store: Store, taxonomy: Taxonomy, settings: Settings, visible: Visible):
+        self.store, self.taxonomy, self.settings = store, taxonomy, settings
+        self.visible = visible  # the library's rule: published and visible to this viewer
+        self.followup = FollowUp(store)
         self._lock = threading.Lock()
         self._cache: tuple[tuple, list[NoteFacts], list[StepFacts]] | None = None
         self._figures: OrderedDict[tuple, Figures] = OrderedDict()
 
     def today(self) -> date:
         """The date that decides what is overdue (``KMSEARCH_TODAY`` when set)."""
-        return self.library.settings.today_date()
+        return self.settings.today_date()
 
     # Reading the follow-up
 
     def recommendation_followup(self, rec_id: str, viewer: Viewer) -> RecommendationFollowUp:
-        rec = self.library.store.get_recommendation(rec_id)
+        rec = self.store.get_recommendation(rec_id)
         if rec is None:
             raise NotFound(f"No recommendation with id {rec_id!r}.")
         actions, today = self.followup.actions(rec_id), self.today()
         cited = {u.evidence_case_id for a in actions for u in a.updates if u.evidence_case_id}
         evidence = {}
         for case_id in sorted(cited):
-            stored = self.library.store.get_case(case_id)
-            if self.library.visible(stored, viewer):
+            stored = self.store.get_case(case_id)
+            if self.visible(stored, viewer):
                 evidence[case_id] = stored.note.title
         return RecommendationFollowUp(rec, actions, {a.id for a in actions if a.overdue(today)},
                                       self.followup.history(rec_id), evidence, today)
 
     def rows(self, evaluations: list[Evaluation] | None = None) -> dict[str, FollowUpRow]:
         """Every recommendation's actions and overdue actions, by recommendation id."""
-        evaluations = self.library.store.list_evaluations() if evaluations is None else evaluations
+        evaluations = self.store.list_evaluations() if evaluations is None else evaluations
         by_rec = self.followup.actions_by_recommendation()
         today = self.today()
         return {
@@ -121,8 +126,8 @@ class Monitoring:
     # The dashboard
 
     def read_filters(self, args: Mapping[str, list[str]]) -> MonitoringFilters:
-        evaluations = {ev.id for ev in self.library.store.list_evaluations()}
-        return read_filters(args, self.library.taxonomy, evaluations)
+        evaluations = {ev.id for ev in self.store.list_evaluations()}
+        return read_filters(args, self.taxonomy, evaluations)
 
     def figures(self, viewer: Viewer, filters: MonitoringFilters) -> Figures:
         """Every dashboard figure for this viewer: the dashboard, ``/api/v1/stats`` and the
@@ -135,7 +140,7 @@ class Monitoring:
             base = self._figures.get(key)
         if base is None:
             notes, steps = self._facts(viewer, filters)
-            base = compute_figures(notes, steps, [], self.library.taxonomy, filters, today)
+            base = compute_figures(notes, steps, [], self.taxonomy, filters, today)
             with self._lock:
                 self._figures[key] = base
                 while len(self._figures) > FIGURES_KEPT:
@@ -163,7 +168,7 @@ class Monitoring:
 
         figures = self.figures(viewer, filters)
         notes, _ = self._facts(viewer, filters, steps=False)
-        data = build_report(self.library, figures, notes, viewer)
+        data = build_report(self.store, self.taxonomy, figures, notes, viewer)
         return render_report(data, fmt)
 
     def _facts(self, viewer: Viewer, filters: MonitoringFilters, *, notes: bool = True,
@@ -177,7 +182,7 @@ class Monitoring:
         """Every published note's facts and every workflow step. Every change to a note adds
         a revision, so the newest revision id and the count tell whether anything changed
         (also by another process); then only the changed notes are read again."""
-        db = self.library.store.db
+        db = self.store.db
         version = tuple(db.execute("SELECT max(id), count(*) FROM revisions").fetchone())
         cached = self._cache
         if cached is not None and cached[0] == version:
