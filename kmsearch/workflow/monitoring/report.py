@@ -134,7 +134,7 @@ def render_report(data: ReportData, fmt: str) -> bytes:
 
         return render_xlsx(data)
     if fmt in ("html", "md"):
-        template = _environment().get_template(f"report.{fmt}")
+        template = _environment().get_template(f"partnerships_report.{fmt}")
         return template.render(report=data, chart=_chart).encode("utf-8")
     raise ValueError(f"unknown report format {fmt!r}; expected one of {', '.join(FORMATS)}")
 
@@ -147,7 +147,7 @@ def _chart(name: str, data: ReportData):
 
 
 def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(PROJECT_ROOT / "templates" / "report"),
+    return Environment(loader=FileSystemLoader(PROJECT_ROOT / "templates"),
                        autoescape=select_autoescape(["html"]), trim_blocks=True,
                        lstrip_blocks=True)
 
