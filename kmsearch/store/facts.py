@@ -26,6 +26,8 @@ class NoteFacts:
     partnership_types: list[str] = field(default_factory=list)
     partners: list[tuple[str, str]] = field(default_factory=list)  # (name, type)
     recommendations: list[str] = field(default_factory=list)
+    # what the note counts under in each dashboard figure, filled once by the figures' code
+    keys: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def partner_types(self) -> list[str]:

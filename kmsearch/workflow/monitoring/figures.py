@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from itertools import chain
 from typing import Any
 
 from ...access import Viewer, can_see
@@ -257,7 +258,7 @@ def compute_figures(notes: list[NoteFacts], steps: list[StepFacts],
     activity, turnaround = _activity(steps)
     return Figures(
         filters=filters, today=today, notes=len(notes), charts=charts,
-        cross_sectoral=sum(1 for n in notes if _KEYS["cross_sectoral"](n)),
+        cross_sectoral=sum(1 for n in notes if keys_of(n)["cross_sectoral"]),
         good_practice=sum(1 for n in notes if n.good_practice),
         sdg5=sum(1 for n in notes if 5 in n.sdgs), followup=rows, activity=activity,
         turnaround_days=turnaround,
@@ -277,8 +278,7 @@ def notes_for(notes: list[NoteFacts], figure: str, value: str) -> list[NoteFacts
     if figure not in _KEYS:
         raise ValidationError([Problem("query", "figure", f"expected one of "
                                        f"{', '.join(FIGURES)}; found {figure[:40]!r}")])
-    keys = _KEYS[figure]
-    return [n for n in notes if value in keys(n)]
+    return [n for n in notes if value in keys_of(n)[figure]]
 
 
 def steps_for(steps: list[StepFacts], step: str, division: str, month: str) -> list[StepFacts]:
@@ -290,9 +290,17 @@ def steps_for(steps: list[StepFacts], step: str, division: str, month: str) -> l
             and (not month or s.at[:7] == month)]
 
 
+def keys_of(note: NoteFacts) -> dict[str, list[str]]:
+    """What ``note`` counts under in every figure, worked out once per note and kept with it
+    (the facts are cached between requests)."""
+    if not note.keys:
+        note.keys.update({name: keys(note) for name, keys in _KEYS.items()})
+    return note.keys
+
+
 def _bars(notes: list[NoteFacts], name: str, vocabulary: str | None,
           taxonomy: Taxonomy) -> list[Bar]:
-    counts = Counter(key for note in notes for key in _KEYS[name](note))
+    counts = Counter(chain.from_iterable(keys_of(note)[name] for note in notes))
     if vocabulary == "sdgs":
         return [Bar(t.code, f"SDG {t.code}: {t.name}", counts[str(t.code)])
                 for t in taxonomy.sdgs]
