@@ -142,6 +142,8 @@ def main(argv: list[str] | None = None) -> None:
         ("figures, first request after a start, reviewer",
          lambda: monitoring.figures(REVIEWER, everything), forget),
         ("GET /monitoring, first request after a start", page, forget),
+        ("GET /monitoring, first request after `kmsearch serve`", page,
+         lambda: (forget(), served.warm())),
         ("GET /monitoring right after a note changed", page, edit_one),
         ("figures, reviewer, no filter", lambda: monitoring.figures(REVIEWER, everything), None),
         ("figures, staff, division + years",

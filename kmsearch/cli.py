@@ -412,6 +412,7 @@ def serve(ctx: Context, host: str, port: int, threads: int) -> None:
     app = create_app({"SETTINGS": ctx.settings}, library=library)
     _sync_indexes(library)
     library.search.warm()
+    library.monitoring.warm()
     click.echo(f"kmsearch on http://{host}:{port}/ (Ctrl+C to stop)")
     run_server(app, host=host, port=port, threads=threads)
 

@@ -283,3 +283,14 @@ def test_cli_follow_up_and_report(settings, tmp_path):
     assert SECRET_PARTNER not in docx_text(target.read_bytes())
     bad = CliRunner().invoke(cli, ["report", "--year", "1", "-o", str(target)], env=env)
     assert bad.exit_code == 1 and "year_from" in bad.output
+
+
+def test_warming_reads_every_notes_facts_before_the_first_request(tmp_path):
+    library = Library(build_monitoring_library(tmp_path, restricted=False))
+    monitoring = library.monitoring
+    monitoring.warm()
+    version, notes, _ = monitoring._cache
+    assert len(notes) == 48 and all(note.keys for note in notes)
+    assert monitoring.figures(REVIEWER, filters(library)).notes == 48
+    assert monitoring._cache[0] == version  # the first request read nothing again
+    library.close()

@@ -29,6 +29,7 @@ from .figures import (
     MonitoringFilters,
     compute_figures,
     followup_rows,
+    keys_of,
     notes_for,
     read_filters,
     steps_for,
@@ -124,6 +125,12 @@ class Monitoring:
         return self.followup.add_update(rec_id, action_id, values, author=viewer.username)
 
     # The dashboard
+
+    def warm(self) -> None:
+        """Read every note's facts now (``kmsearch serve`` calls this at start), so that the
+        first dashboard request only counts."""
+        for note in self._all_facts()[1]:
+            keys_of(note)
 
     def read_filters(self, args: Mapping[str, list[str]]) -> MonitoringFilters:
         evaluations = {ev.id for ev in self.store.list_evaluations()}
