@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from ...access import Viewer
-from ...config import PROJECT_ROOT
+from ...resources import templates_dir
 from ...store.facts import NoteFacts, lessons_of
 from ...taxonomy import Taxonomy
 from .figures import Figures, FollowUpRow
@@ -147,7 +147,7 @@ def _chart(name: str, data: ReportData):
 
 
 def _environment() -> Environment:
-    return Environment(loader=FileSystemLoader(PROJECT_ROOT / "templates"),
+    return Environment(loader=FileSystemLoader(templates_dir()),
                        autoescape=select_autoescape(["html"]), trim_blocks=True,
                        lstrip_blocks=True)
 
