@@ -17,11 +17,13 @@ blueprint = Blueprint("search", __name__)
 def home():
     library = current_library()
     cases = library.cases(current_viewer())
+    evaluation = library.default_evaluation()
     return render_template(
         "home.html",
         counts=link_counts(cases),
         case_total=len(cases),
-        evaluation=library.default_evaluation(),
+        evaluation=evaluation,
+        followup=library.monitoring.rows([evaluation] if evaluation else []),
         featured=[stored for stored in cases if stored.note.good_practice][:3],
         latest=good_practices(cases)[:4],
     )
