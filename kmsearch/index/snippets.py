@@ -21,7 +21,15 @@ SCANNED_CHARS = 2**15  # like Whoosh's highlighter, look for matches in the firs
 # a token of whoosh.analysis.RegexTokenizer (which the stemming analyzer uses) starting with
 # one of the given prefixes, found only where that tokenizer starts a token
 _CANDIDATE = r"(?<!\w)(?<!\w\.)(?=(?i:{prefixes}))\w+(?:\.?\w+)*"
-_HEADING = re.compile(r"(^|\n)#+\s*")
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*(.*?)[ \t#]*$", re.M)
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?(.*?)[ \t]*$", re.M)
+_QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.M)
+_RULE = re.compile(r"^[ \t]*(?:[-*_][ \t]*){3,}$", re.M)
+_TABLE_RULE = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|?)+[ \t]*$", re.M)
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|~~)(?=\S)(.+?)(?<=\S)\1")
+_UNDERSCORE = re.compile(r"(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)")
+_CODE = re.compile(r"`+([^`]*)`+")
 
 
 @lru_cache(maxsize=100_000)
@@ -35,6 +43,29 @@ def _candidates(stems: frozenset[str]) -> re.Pattern:
     return re.compile(_CANDIDATE.format(prefixes="|".join(prefixes)))
 
 
+def plain_text(markdown: str) -> str:
+    """Markdown as the words a reader sees: no list dashes, heading hashes, emphasis stars,
+    link syntax, quote marks or table rules; a list item ends with "; " unless punctuated."""
+    text = _RULE.sub("", _TABLE_RULE.sub("", markdown))
+    text = _HEADING.sub(r"\1", text)
+    text = _LIST_ITEM.sub(lambda m: m.group(1) + ("" if m.group(1)[-1:] in ".!?:;," else ";"),
+                          text)
+    text = _QUOTE.sub("", text)
+    text = _LINK.sub(r"\1", text)
+    text = _CODE.sub(r"\1", text)
+    text = _EMPHASIS.sub(r"\2", text)
+    text = _UNDERSCORE.sub(r"\1", text)
+    return text.replace("|", " ")
+
+
+def shorten(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """Plain ``text`` cut at a word near ``limit`` characters, HTML-escaped."""
+    text = " ".join(plain_text(text).split())
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + " …"
+    return escape(text, quote=False)
+
+
 def snippet(stored: dict, terms: dict[str, set[str]]) -> str:
     """The passage with the most distinct query words, from the summary first, marked.
 
@@ -44,7 +75,7 @@ def snippet(stored: dict, terms: dict[str, set[str]]) -> str:
     best: tuple[tuple[int, int, int], str, list[re.Match]] | None = None
     for order, fieldname in enumerate(SNIPPET_FIELDS):
         words = terms.get(fieldname)
-        text = _HEADING.sub(r"\1", stored.get(fieldname) or "")
+        text = plain_text(stored.get(fieldname) or "")
         if not words or not text:
             continue
         candidates = _candidates(frozenset(words)).finditer(text, 0, SCANNED_CHARS)
@@ -107,8 +138,4 @@ def _word_boundary(text: str, index: int, forward: bool) -> int:
 
 def opening(stored: dict) -> str:
     """The escaped start of the summary, lesson or body, cut at a word near ``SNIPPET_CHARS``."""
-    text = next((stored[f] for f in SNIPPET_FIELDS if stored.get(f)), "")
-    text = " ".join(_HEADING.sub(r"\1", text).split())
-    if len(text) > SNIPPET_CHARS:
-        text = text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
-    return escape(text, quote=False)
+    return shorten(next((stored[f] for f in SNIPPET_FIELDS if stored.get(f)), ""))
