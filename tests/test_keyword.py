@@ -230,7 +230,7 @@ def test_a_filter_that_accepts_nothing_returns_nothing(index):
 
 
 def test_date_sort_puts_the_newest_first(index):
-    found = keys(index, "type:case", sort="date")
+    found = keys(index, "type:case", by_date=True)
     assert found == ["case:phone-data", "case:garment", "case:road-safety", "case:housing"]
 
 

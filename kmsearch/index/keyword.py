@@ -39,7 +39,6 @@ Allowed = Callable[[np.ndarray], np.ndarray]
 
 FILTER_FIELDS = ("division", "nexus", "sdg", "ptype", "partnertype", "year", "status", "kind",
                  "good_practice", "visibility", "state")
-SORTS = ("relevance", "date")
 SNIPPETS = 20
 BATCH = 1000
 SPELLING = StandardAnalyzer()
@@ -231,7 +230,7 @@ class KeywordIndex:
             return hashes
 
     def search(self, text: str, *, allowed: Allowed | None = None, limit: int = 100,
-               sort: str = "relevance", snippets: int = SNIPPETS) -> KeywordResult:
+               by_date: bool = False, snippets: int = SNIPPETS) -> KeywordResult:
         """Rank the documents matching ``text`` among those ``allowed`` accepts.
 
         ``allowed`` maps the searched version's keys to a mask (the caller's filters and
@@ -240,8 +239,6 @@ class KeywordIndex:
         a snippet (highlighting is the slow part); see ``snippets_for``. Scores are BM25F, also
         when sorting by date (newest first).
         """
-        if sort not in SORTS:
-            raise ValueError(f"unknown sort {sort!r}; expected one of {', '.join(SORTS)}")
         q = self.parse_query(text)
         with self._read_lock:
             snapshot = self._current()
@@ -253,7 +250,7 @@ class KeywordIndex:
             docnums = np.flatnonzero(mask)
             hits: list[KeywordHit] = []
             if limit > 0 and len(docnums):
-                ranked = snapshot.ranked(mask, scores, limit, by_date=sort == "date")
+                ranked = snapshot.ranked(mask, scores, limit, by_date=by_date)
                 hits = [KeywordHit(snapshot.keys[d], float(scores[d])) for d in ranked]
                 terms = _snippet_terms(q, snapshot.searcher)
                 for hit, docnum in zip(hits[:snippets], ranked, strict=False):
