@@ -17,17 +17,20 @@ import click
 from . import __version__
 from .access import ANONYMOUS, ROLES, staff
 from .config import Settings
-from .errors import KmsearchError, NotFound, ValidationError
+from .errors import KmsearchError, ValidationError
 from .files.corpus import case_files, read_corpus, to_csv, to_json, write_markdown
-from .files.ingest import ingest as run_ingest
+from .files.importer import describe as describe_problem
+from .files.importer import sheet_source
 from .files.ingest import known_recommendations
+from .files.mapping import identity_mapping, load_mapping
+from .files.propose import propose_mapping as propose
 from .files.responses import parse_management_response
-from .library import Library
+from .files.sheets import read_rows
+from .library import Library, User
 from .records import IMPLEMENTATION_STATUSES, recommendation_id
 from .search.evaluation import METRICS, evaluate, load_beir
 from .search.request import MODES, SORTS, parse_search_request
 from .search.serialize import plain_url, search_json
-from .store import accounts
 
 PATH = click.Path(path_type=Path)
 
@@ -70,9 +73,7 @@ def cli(ctx: click.Context, db: Path | None, index_dir: Path | None, corpus: Pat
 @pass_context
 def init(ctx: Context) -> None:
     """Create the database and the index folder if they do not exist."""
-    library = ctx.library
-    library.store  # noqa: B018 - opening the store creates the schema
-    ctx.settings.index_dir.mkdir(parents=True, exist_ok=True)
+    ctx.library.initialise()
     click.echo(f"Database ready: {ctx.settings.db_path}")
     click.echo(f"Index folder ready: {ctx.settings.index_dir}")
 
@@ -81,8 +82,11 @@ def init(ctx: Context) -> None:
 @click.argument("path", type=PATH, required=False)
 @click.option("--author", default="corpus", show_default=True, help="Recorded in revisions.")
 @click.option("--no-index", is_flag=True, help="Update the database only; index later.")
+@click.option("--source", "source", help="Name of this folder's source (default: \"corpus\" for "
+              "the corpus folder, else the folder's path).")
 @pass_context
-def ingest(ctx: Context, path: Path | None, author: str, no_index: bool) -> None:
+def ingest(ctx: Context, path: Path | None, author: str, no_index: bool,
+           source: str | None) -> None:
     """Load case notes and evaluations from PATH (default: the corpus folder) into the database.
 
     Bad files are reported, one line per problem, while the good ones load; the command then
@@ -92,19 +96,13 @@ def ingest(ctx: Context, path: Path | None, author: str, no_index: bool) -> None
     library = ctx.library
     path = path or ctx.settings.corpus_dir
     total = len(case_files(path)) if path.exists() else 0
-    with click.progressbar(length=total, label="Ingesting", file=sys.stderr) as bar:
-        report = run_ingest(
-            library.store,
-            path,
-            library.taxonomy,
-            default_evaluation=ctx.settings.default_evaluation,
-            author=author,
-            progress=lambda _: bar.update(1),
-        )
+    with Stages({"ingest": ("Ingesting", total), "index": ("Indexing", 0)}) as progress:
+        report = library.ingest(path, author=author, index=not no_index,
+                                source=source, progress=progress)
     for problem in report.problems:
         click.echo(f"error: {problem}", err=True)
     for case_id in report.missing_from_corpus:
-        click.echo(f"warning: {case_id}: in the database but no longer in the corpus "
+        click.echo(f"warning: {case_id}: in the database but its file is no longer in {path} "
                    "(kept; archive it to silence this)", err=True)
     rows = [
         ("files read", report.files),
@@ -117,7 +115,67 @@ def ingest(ctx: Context, path: Path | None, author: str, no_index: bool) -> None
     rows += [(f"evaluation {k}", v) for k, v in report.evaluations.items()]
     click.echo(_table(rows, ("ingest", "count")))
     if not no_index:
-        _sync_indexes(library)
+        _sync_indexes(library)  # already open: reports what opening them did
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@cli.command("import")
+@click.argument("sheet", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="Mapping file (YAML): columns and words to corpus fields.")
+@click.option("--propose-mapping", is_flag=True,
+              help="Print a mapping proposed from the sheet's columns and values, to edit.")
+@click.option("--dry-run", is_flag=True, help="Report row by row; change nothing.")
+@click.option("--as-drafts/--publish", "as_drafts", default=True, show_default=True,
+              help="New notes start as drafts for review, or are published at once.")
+@click.option("--source", "source_name", help="Name of this source (default: the file name).")
+@click.option("--author", default="import", show_default=True, help="Recorded in revisions.")
+@click.option("--no-index", is_flag=True, help="Update the database only; index later.")
+@pass_context
+def import_sheet(ctx: Context, sheet: Path, mapping_file: Path | None, propose_mapping: bool,
+                 dry_run: bool, as_drafts: bool, source_name: str | None, author: str,
+                 no_index: bool) -> None:
+    """Import a register kept as a sheet (.csv, .xlsx or a JSON list of objects).
+
+    Each row becomes a case note of one source; importing the sheet again updates the notes it
+    made, creates new ones, reports rows that left the sheet, and changes nothing when nothing
+    changed. A sheet not in kmsearch's own layout needs a mapping: start with --propose-mapping.
+    """
+    library = ctx.library
+    header, rows = read_rows(sheet)
+    if propose_mapping:
+        click.echo(propose(header, rows, library.taxonomy), nl=False)
+        return
+    mapping = load_mapping(mapping_file, header, library.taxonomy) if mapping_file \
+        else identity_mapping(header)
+    if mapping is None:
+        raise click.UsageError(
+            f"{sheet.name}: its columns ({', '.join(h for h in header[:8] if h)}, ...) are not "
+            "kmsearch's (id, title, division, ...): write a mapping with "
+            f"`kmsearch import {sheet} --propose-mapping > mapping.yaml`, edit it, then run "
+            f"`kmsearch import {sheet} --mapping mapping.yaml --dry-run`")
+    with Stages({"import": ("Checking" if dry_run else "Importing", 0)}) as progress:
+        report = library.import_sheet(
+            sheet, mapping, rows, source=sheet_source(sheet, source_name), author=author,
+            state="draft" if as_drafts else "published", dry_run=dry_run, index=not no_index,
+            progress=progress,
+        )
+    for problem in report.problems:
+        click.echo(f"error: {describe_problem(problem)}", err=True)
+    for case_id in report.removed:
+        click.echo(f"warning: {case_id}: its row is no longer in {sheet.name} (kept; archive it "
+                   "if the partnership should go)", err=True)
+    would = "would be " if dry_run else ""
+    rows_table = [
+        ("rows read", report.rows),
+        (f"{would}created", len(report.created)),
+        (f"{would}updated", len(report.updated)),
+        ("unchanged", len(report.unchanged)),
+        ("rejected (problems)", len(report.problems)),
+        ("no longer in the sheet", len(report.removed)),
+    ]
+    click.echo(_table(rows_table, (f"import {report.source}", "count")))
     if not report.ok:
         raise SystemExit(1)
 
@@ -164,7 +222,7 @@ def import_response(ctx: Context, file: Path, evaluation_id: str, title: str | N
         source=str(file),
     )
     evaluation.default = is_default
-    action = ctx.library.store.save_evaluation(evaluation)
+    action = ctx.library.import_evaluation(evaluation)
     click.echo(f"{evaluation.id}: {action}, {len(evaluation.recommendations)} recommendations "
                f"({evaluation.title}, {evaluation.period}, {evaluation.date})")
     rows = [(r.number, r.response, r.timeline or "-", _shorten(r.text, 60))
@@ -182,7 +240,7 @@ def import_response(ctx: Context, file: Path, evaluation_id: str, title: str | N
 @pass_context
 def export(ctx: Context, fmt: str, output: Path | None, states: tuple[str, ...]) -> None:
     """Write case notes out in the corpus format, as JSON, or as CSV."""
-    notes = [stored.note for stored in ctx.library.store.iter_cases(states=states)]
+    notes = ctx.library.notes(states)
     if fmt == "markdown":
         folder = output or Path("export") / "cases"
         paths = write_markdown(notes, folder, default_evaluation=ctx.settings.default_evaluation)
@@ -201,7 +259,7 @@ def export(ctx: Context, fmt: str, output: Path | None, states: tuple[str, ...])
 @pass_context
 def stats(ctx: Context, as_json: bool) -> None:
     """Counts of what the database holds."""
-    counts = ctx.library.store.counts()
+    counts = ctx.library.counts()
     if as_json:
         _echo_json(counts)
     else:
@@ -212,8 +270,8 @@ def stats(ctx: Context, as_json: bool) -> None:
 @pass_context
 def reindex(ctx: Context) -> None:
     """Rebuild the keyword and vector indexes from the database (embeddings stay cached)."""
-    with click.progressbar(length=0, label="Indexing", file=sys.stderr) as bar:
-        report = ctx.library.search.reindex(progress=lambda *_: bar.update(1))
+    with Stages({"index": ("Indexing", 0)}) as progress:
+        report = ctx.library.reindex(progress)
     click.echo(f"reindexed {report.documents} documents")
 
 
@@ -229,21 +287,19 @@ def follow_up(ctx: Context, recommendation: str, status: str | None, text: str |
               author: str, when: str | None) -> None:
     """Show or update the follow-up of a RECOMMENDATION (a number of the default evaluation,
     or evaluation-id/N): its implementation status and dated progress notes."""
-    store = ctx.library.store
+    library = ctx.library
     rec_id = recommendation
     if recommendation.isdigit():
         rec_id = recommendation_id(ctx.settings.default_evaluation, int(recommendation))
     if status or text:
         if not (status and text):
             raise click.UsageError("give both --status and --note to record progress")
-        store.set_recommendation_status(rec_id, status, text=text, author=author,
-                                        date=_parse_date(when) if when else None)
-    rec = store.get_recommendation(rec_id)
-    if rec is None:
-        raise NotFound(f"No recommendation with id {rec_id!r}.")
+        library.record_progress(rec_id, status, text=text, author=author,
+                                when=_parse_date(when) if when else None)
+    rec = library.get_recommendation(rec_id)
     click.echo(f"{rec.id}: {rec.status} (timeline {rec.timeline or '-'}; {rec.responsibility})")
     click.echo(_shorten(rec.text, 100))
-    rows = [(n.date, n.status, n.author, n.text) for n in store.progress_notes(rec_id)]
+    rows = [(n.date, n.status, n.author, n.text) for n in library.progress_notes(rec_id)]
     if rows:
         click.echo(_table(rows, ("date", "status", "by", "progress")))
 
@@ -342,19 +398,8 @@ def evaluate_command(path: Path, mode: str, workdir: Path | None) -> None:
     modes = list(MODES) if mode == "all" else [mode]
     click.echo(f"{path}: {len(collection.docs)} documents, {len(collection.queries)} queries",
                err=True)
-    bars: dict[str, object] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = click.progressbar(length=total, label=stage, file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-        if done >= total:
-            bar.__exit__(None, None, None)
-
-    with tempfile.TemporaryDirectory(prefix="kmsearch-eval-") as scratch:
-        scores = evaluate(collection, modes, workdir=workdir or Path(scratch), progress=progress)
+    with tempfile.TemporaryDirectory(prefix="kmsearch-eval-") as scratch, Stages({}) as bars:
+        scores = evaluate(collection, modes, workdir=workdir or Path(scratch), progress=bars)
     rows = [(m, *(f"{scores[m][metric]:.4f}" for metric in METRICS)) for m in modes]
     click.echo(_table(rows, ("mode", *METRICS)))
 
@@ -375,12 +420,67 @@ def serve(ctx: Context, host: str, port: int, threads: int) -> None:
     from .web import create_app
     from .web import serve as run_server
 
-    app = create_app({"SETTINGS": ctx.settings})
-    library = app.extensions["kmsearch"]
+    library = ctx.library
+    app = create_app({"SETTINGS": ctx.settings}, library=library)
     _sync_indexes(library)
     library.search.warm()
     click.echo(f"kmsearch on http://{host}:{port}/ (Ctrl+C to stop)")
     run_server(app, host=host, port=port, threads=threads)
+
+
+@cli.group()
+def review() -> None:
+    """Review many notes at once: a selection, or everything an import brought in."""
+
+
+@review.command("list")
+@pass_context
+def review_list(ctx: Context) -> None:
+    """Sources (imports, folders) whose notes wait for review, with their counts."""
+    rows = ctx.library.sources_waiting(staff("cli", "reviewer"))
+    click.echo(_table(rows, ("source", "waiting")) if rows else "Nothing waits for review.")
+
+
+@review.command("publish")
+@click.argument("case_ids", nargs=-1)
+@click.option("--source", help="Every draft or submitted note of this source, e.g. "
+              "import:register.")
+@click.option("--comment", default="", help="Recorded in each note's history.")
+@click.option("--as", "reviewer", default="pmu", show_default=True, help="Reviewer's name.")
+@pass_context
+def review_publish(ctx: Context, case_ids: tuple[str, ...], source: str | None, comment: str,
+                   reviewer: str) -> None:
+    """Publish CASE_IDS, or a whole --source, as a reviewer; search follows in one pass."""
+    _bulk(ctx, "publish-import", case_ids, source, comment, reviewer)
+
+
+@review.command("return")
+@click.argument("case_ids", nargs=-1)
+@click.option("--source", help="Every submitted note of this source.")
+@click.option("--comment", required=True, help="What the authors should change.")
+@click.option("--as", "reviewer", default="pmu", show_default=True, help="Reviewer's name.")
+@pass_context
+def review_return(ctx: Context, case_ids: tuple[str, ...], source: str | None, comment: str,
+                  reviewer: str) -> None:
+    """Return CASE_IDS, or a whole --source, to their authors with a comment."""
+    _bulk(ctx, "return", case_ids, source, comment, reviewer)
+
+
+def _bulk(ctx: Context, action: str, case_ids: tuple[str, ...], source: str | None,
+          comment: str, reviewer: str) -> None:
+    if not case_ids and not source:
+        raise click.UsageError("name the notes (CASE_IDS) or a whole --source")
+    library = ctx.library
+    viewer = staff(reviewer, "reviewer")
+    ids = [*case_ids, *(library.waiting_from(viewer, source) if source else [])]
+    with Stages({action: (action.replace("-import", "").capitalize() + "ing", len(ids))}) as bars:
+        report = library.review_many(viewer, action, ids, comment, progress=bars)
+    for problem in report.refused:
+        click.echo(f"error: {problem.source}: {problem.message}", err=True)
+    click.echo(f"{len(report.done)} notes {'returned' if action == 'return' else 'published'}, "
+               f"{len(report.refused)} refused")
+    if report.refused:
+        raise SystemExit(1)
 
 
 @cli.group()
@@ -411,10 +511,9 @@ PASSWORD_STDIN_OPTION = click.option(
 def users_add(ctx: Context, username: str, roles: tuple[str, ...], divisions: tuple[str, ...],
               password_stdin: bool) -> None:
     """Create an account (roles default to viewer); asks for the password twice, hidden."""
-    library = ctx.library
     password = _new_password(password_stdin)
-    user = accounts.add_user(library.store, library.taxonomy, username, password,
-                             roles=roles or ("viewer",), divisions=divisions)
+    user = ctx.library.accounts.add(username, password, roles=roles or ("viewer",),
+                                    divisions=divisions)
     click.echo(f"added {_describe(user)}")
 
 
@@ -426,7 +525,7 @@ def users_set_role(ctx: Context, username: str, roles: tuple[str, ...]) -> None:
     """Replace the user's roles with those given."""
     if not roles:
         raise click.UsageError("give at least one --role")
-    click.echo(f"updated {_describe(accounts.set_roles(ctx.library.store, username, roles))}")
+    click.echo(f"updated {_describe(ctx.library.accounts.set_roles(username, roles))}")
 
 
 @users.command("set-division")
@@ -435,8 +534,7 @@ def users_set_role(ctx: Context, username: str, roles: tuple[str, ...]) -> None:
 @pass_context
 def users_set_division(ctx: Context, username: str, divisions: tuple[str, ...]) -> None:
     """Replace the user's divisions with those given (none: no division)."""
-    library = ctx.library
-    user = accounts.set_divisions(library.store, library.taxonomy, username, divisions)
+    user = ctx.library.accounts.set_divisions(username, divisions)
     click.echo(f"updated {_describe(user)}")
 
 
@@ -446,9 +544,9 @@ def users_set_division(ctx: Context, username: str, divisions: tuple[str, ...]) 
 @pass_context
 def users_set_password(ctx: Context, username: str, password_stdin: bool) -> None:
     """Give the user a new password; their signed-in sessions end."""
-    store = ctx.library.store
-    accounts.require_user(store, username)
-    user = accounts.set_password(store, username, _new_password(password_stdin))
+    accounts = ctx.library.accounts
+    accounts.require(username)
+    user = accounts.set_password(username, _new_password(password_stdin))
     click.echo(f"new password for {user.username}")
 
 
@@ -457,7 +555,7 @@ def users_set_password(ctx: Context, username: str, password_stdin: bool) -> Non
 @pass_context
 def users_disable(ctx: Context, username: str) -> None:
     """Refuse the user from now on, signed-in sessions included; nothing is deleted."""
-    click.echo(f"disabled {accounts.disable(ctx.library.store, username).username}")
+    click.echo(f"disabled {ctx.library.accounts.disable(username).username}")
 
 
 @users.command("enable")
@@ -465,7 +563,7 @@ def users_disable(ctx: Context, username: str) -> None:
 @pass_context
 def users_enable(ctx: Context, username: str) -> None:
     """Let a disabled user sign in again."""
-    click.echo(f"enabled {accounts.enable(ctx.library.store, username).username}")
+    click.echo(f"enabled {ctx.library.accounts.enable(username).username}")
 
 
 @users.command("list")
@@ -473,7 +571,7 @@ def users_enable(ctx: Context, username: str) -> None:
 @pass_context
 def users_list(ctx: Context, as_json: bool) -> None:
     """Every account with its roles, divisions, status and last sign-in."""
-    found = accounts.list_users(ctx.library.store)
+    found = ctx.library.accounts.users()
     if as_json:
         _echo_json([{"username": u.username, "roles": list(u.roles),
                      "divisions": list(u.divisions), "disabled": u.disabled,
@@ -490,7 +588,7 @@ def _new_password(from_stdin: bool) -> str:
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
 
-def _describe(user: accounts.User) -> str:
+def _describe(user: User) -> str:
     divisions = f" in {', '.join(user.divisions)}" if user.divisions else ""
     return f"{user.username} ({', '.join(user.roles)}){divisions}"
 
@@ -509,12 +607,46 @@ def _report_error(exc: KmsearchError) -> None:
 
 
 def _sync_indexes(library: Library) -> None:
-    with click.progressbar(length=0, label="Indexing", file=sys.stderr) as bar:
-        report = library.search.open(progress=lambda *_: bar.update(1))
+    with Stages({"index": ("Indexing", 0)}) as progress:
+        report = library.open_indexes(progress)
     for reason in report.rebuilt:
         click.echo(f"rebuilt the {reason} index", err=True)
     click.echo(f"indexes: {report.documents} documents, {len(report.updated)} notes updated, "
                f"{len(report.deleted)} removed")
+
+
+class Stages:
+    """Progress on standard error, one bar per stage: ``stages`` maps each stage the library
+    reports to its label and length (0 when unknown); a new stage closes the previous bar."""
+
+    def __init__(self, stages: dict[str, tuple[str, int]]):
+        self.stages = stages
+        self.stage: str | None = None
+        self.bar = None
+
+    def __call__(self, stage: str, done: int | None = None, total: int | None = None) -> None:
+        """One more step of ``stage``, or, given ``done`` and ``total``, that far of it."""
+        if stage != self.stage:
+            self.close()
+            label, length = self.stages.get(stage, (stage.capitalize(), 0))
+            self.bar = click.progressbar(length=total or length or 0, label=f"{label:<14}",
+                                         file=sys.stderr, show_pos=True, show_eta=True)
+            self.bar.__enter__()
+            self.stage = stage
+        if total:
+            self.bar.length = total
+        self.bar.update(1 if done is None else max(0, done - self.bar.pos))
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar, self.stage = None, None
+
+    def __enter__(self) -> Stages:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def _table(rows, headers) -> str:

@@ -7,13 +7,13 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 
 from ..access import Viewer
 from ..errors import Forbidden, NotFound, Problem, ValidationError
-from ..store.cases import StoredCase
+from ..library import StoredCase
 from ..workflow.contributions import Contributions, EditConflict, note_fields
 from ..workflow.permissions import may_contribute, may_edit_division, may_review, may_see_history
-from ..workflow.uploads import MAX_UPLOAD_BYTES, SUFFIXES, describe
+from ..workflow.uploads import MAX_ROWS, MAX_UPLOAD_BYTES, SUFFIXES, check_files, describe
 from .auth import current_viewer
 from .context import current_library
-from .lookups import linked_recommendations
+from .jobs import current_jobs
 from .markdown import render_markdown
 from .noteform import (
     NoteForm,
@@ -26,14 +26,12 @@ from .noteform import (
 
 blueprint = Blueprint("contribute", __name__)
 SUGGESTION_TEXT_LIMIT = 20_000
+BACKGROUND_BYTES = 32 * 1024  # larger uploads (about 50 rows and more) run in the background
 
 
 def current_contributions() -> Contributions:
-    """The application's one contribution service, made on first use."""
-    extensions = current_app.extensions
-    if "kmsearch.workflow.contributions" not in extensions:
-        extensions["kmsearch.workflow.contributions"] = Contributions(current_library())
-    return extensions["kmsearch.workflow.contributions"]
+    """The library's contribution and review service."""
+    return current_library().contributions
 
 
 def sign_in_first():
@@ -137,7 +135,7 @@ def note(case_id: str):
     stored = service.view(viewer, case_id)
     return render_template(
         "contribute_note.html", stored=stored, note=stored.note, item=service.work_item(stored),
-        recommendations=linked_recommendations(current_library(), stored.note),
+        recommendations=current_library().linked_recommendations(stored.note),
         steps=_steps(viewer, stored), done=request.args.get("done", ""),
     )
 
@@ -171,13 +169,18 @@ def upload():
         return _render_upload(None)
     files = [(item.filename or "", item.read(MAX_UPLOAD_BYTES + 1))
              for item in request.files.getlist("files") if item.filename]
-    report = current_contributions().import_files(viewer, files)
+    service = current_contributions()
+    if sum(len(data) for _, data in files) > BACKGROUND_BYTES and not check_files(files):
+        job = current_jobs().start(viewer.username or "", "upload",
+                                   lambda progress: service.import_files(viewer, files, progress))
+        return redirect(url_for("bulk.upload_job", job_id=job.id), 303)
+    report = service.import_files(viewer, files)
     return _render_upload(report)
 
 
 def _render_upload(report) -> str:
     return render_template("contribute_upload.html", report=report, describe=describe,
-                           limit=MAX_UPLOAD_BYTES, accept=",".join(SUFFIXES))
+                           limit=MAX_UPLOAD_BYTES, max_rows=MAX_ROWS, accept=",".join(SUFFIXES))
 
 
 def _post_form(case_id: str | None):
@@ -214,7 +217,7 @@ def _render_form(note_form: NoteForm, *, stored: StoredCase | None = None,
     viewer, library = current_viewer(), current_library()
     divisions = [term for term in library.taxonomy.divisions
                  if may_edit_division(viewer, term.code)]
-    recommendations = library.store.list_recommendations()
+    recommendations = library.recommendations()
     html = render_template(
         "contribute_form.html", form=note_form, stored=stored, divisions=divisions,
         recommendations=recommendations, rec_texts={rec.id: rec.text for rec in recommendations},

@@ -8,27 +8,26 @@ archived instead of being deleted; each save and each move is a revision in the 
 
 from __future__ import annotations
 
-import logging
-import re
-import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from ..access import Viewer
+from ..config import Settings
 from ..errors import Conflict, Forbidden, NotFound, Problem, ValidationError
 from ..files.corpus import parse_case_text
+from ..files.slugs import slug
+from ..files.synonyms import synonym
 from ..files.validation import note_from_fields
-from ..index.indexer import SEARCHABLE_STATES
-from ..library import Library
 from ..records import CaseNote
-from ..store.cases import Revision, StoredCase
+from ..store.cases import Revision, SaveResult, Store, StoredCase
 from ..store.drafts import Draft, Drafts
+from ..taxonomy import Taxonomy
 from .notediff import NoteDiff, diff_revisions
 from .permissions import may_contribute, may_edit_division, may_review, may_see_history, may_view
-from .uploads import Entry, check_files, read_upload
+from .uploads import Entry, check_files, read_upload, teach
 
-log = logging.getLogger(__name__)
 WORK_STATES = ("draft", "returned", "submitted", "published", "archived")
 
 
@@ -43,6 +42,7 @@ class SaveOutcome:
     state: str | None
     draft_id: int | None = None
     problems: list[Problem] = field(default_factory=list)
+    title: str = ""
 
     @property
     def saved(self) -> bool:
@@ -100,17 +100,26 @@ def note_fields(note: CaseNote) -> dict[str, Any]:
 
 
 def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.casefold()).strip("-")
-    return slug[:60].rstrip("-") or "case-note"
+    return slug(text) or "case-note"
+
+
+class CaseWriter(Protocol):
+    """Saves a note as a revision and brings what derives from it (the indexes) up to date."""
+
+    def save_case(self, note: CaseNote, *, author: str, comment: str = "",
+                  state: str = "published", origin: str = "web",
+                  expected_revision: int | None = None) -> SaveResult: ...
 
 
 class Contributions:
-    """The contribution and review service over one Library."""
+    """The contribution and review service: reads from the store, saves notes through
+    ``cases`` (the Library), so search follows every save and every move."""
 
-    def __init__(self, library: Library):
-        self.library = library
-        self.store = library.store
+    def __init__(self, store: Store, taxonomy: Taxonomy, settings: Settings, cases: CaseWriter):
+        self.store = store
+        self.taxonomy = taxonomy
+        self.settings = settings
+        self.cases = cases
 
     @cached_property
     def drafts(self) -> Drafts:
@@ -197,6 +206,15 @@ class Contributions:
         stored = self.view(viewer, case_id)
         return self._move(viewer, stored, "published", comment, None, ("submitted",))
 
+    def publish_import(self, viewer: Viewer, case_id: str, comment: str = "") -> StoredCase:
+        """Publish an imported note whether it waits as a draft or submitted: a reviewer
+        releasing a whole import submits and publishes it in one step."""
+        _require(may_review(viewer), "Only reviewers and admins publish notes.")
+        stored = self.view(viewer, case_id)
+        if stored.state == "draft" and stored.origin == "import":
+            stored = self._move(viewer, stored, "submitted", comment, None, ("draft",))
+        return self._move(viewer, stored, "published", comment, None, ("submitted",))
+
     def return_to_author(self, viewer: Viewer, case_id: str, comment: str) -> StoredCase:
         """Send a submitted note back to draft, saying what to change."""
         _require(may_review(viewer), "Only reviewers and admins return notes.")
@@ -224,22 +242,31 @@ class Contributions:
         return self._move(viewer, stored, self._state_before_archive(stored), comment, None,
                           ("archived",))
 
-    def import_files(self, viewer: Viewer, files: list[tuple[str, bytes]]) -> ImportReport:
+    def import_files(
+        self, viewer: Viewer, files: list[tuple[str, bytes]],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportReport:
         """Each uploaded note becomes a draft; problems are reported per file and row, and a
-        bad type or size refuses the whole upload before anything is saved."""
+        bad type or size refuses the whole upload before anything is saved. ``progress(done,
+        total)`` follows the notes as they are saved."""
         _require(may_contribute(viewer), "Only contributors, reviewers and admins add notes.")
         refused = check_files(files)
         if refused:
             raise ValidationError(refused)
         report = ImportReport()
-        for name, data in files:
-            upload = read_upload(name, data)
+        uploads = [read_upload(name, data, self._is_partner_type) for name, data in files]
+        total = sum(len(upload.entries) for upload in uploads)
+        done = 0
+        for upload in uploads:
             report.problems.extend(upload.problems)
             for entry in upload.entries:
                 try:
                     report.saved.append(self._import(viewer, entry))
                 except ValidationError as error:
-                    report.problems.extend(error.problems)
+                    report.problems.extend(map(teach, error.problems))
+                done += 1
+                if progress:
+                    progress(done, total)
         return report
 
     # Reading
@@ -285,7 +312,7 @@ class Contributions:
         missing = [str(n) for n, rev in ((from_rev, old), (to_rev, new)) if rev is None]
         if missing:
             raise NotFound(f"Case note {case_id!r} has no revision {' or '.join(missing)}.")
-        return diff_revisions(old, new, self.library.taxonomy)
+        return diff_revisions(old, new, self.taxonomy)
 
     def compare_draft(self, viewer: Viewer, draft_id: int) -> NoteDiff | None:
         """The viewer's draft copy of a note against the note as it is now, or None when the
@@ -302,7 +329,7 @@ class Contributions:
         theirs = Revision(current.revision, "", current.updated_by, current.updated_at, "",
                           current.note, current.state)
         yours = Revision(0, "", viewer.username or "", draft.updated_at, "", note, current.state)
-        return diff_revisions(theirs, yours, self.library.taxonomy)
+        return diff_revisions(theirs, yours, self.taxonomy)
 
     def work_item(self, stored: StoredCase) -> WorkItem:
         """A note with its workflow status (``returned`` included) and latest revision."""
@@ -342,20 +369,18 @@ class Contributions:
                                            "already used by another note")])
         # Reviewers' edits keep the state; a contributor's change goes back through review.
         state = current.state if current is not None and may_review(viewer) else "draft"
-        result = self.store.save_case(
+        result = self.cases.save_case(
             note, author=viewer.username, comment=comment, state=state, origin="web",
             expected_revision=0 if current is None else expected_revision,
         )
         if draft_id is not None:
             self.drafts.delete(draft_id, viewer.username)
-        if result.action != "unchanged":
-            self._reindex(note.id, state, current.state if current else "draft")
-        return SaveOutcome(result.action, note.id, result.revision, state)
+        return SaveOutcome(result.action, note.id, result.revision, state, title=note.title)
 
     def _validate(self, fields: dict[str, Any], body: str, source: str) -> CaseNote:
-        settings = self.library.settings
+        settings = self.settings
         return note_from_fields(
-            fields, body or "", source=source, taxonomy=self.library.taxonomy,
+            fields, body or "", source=source, taxonomy=self.taxonomy,
             default_evaluation=settings.default_evaluation,
             known_recommendations=self.store.recommendation_ids(),
         )
@@ -364,21 +389,40 @@ class Contributions:
         fields, body = entry.fields, entry.body
         if entry.text is not None:
             note = parse_case_text(
-                entry.text, source=entry.source, taxonomy=self.library.taxonomy,
-                default_evaluation=self.library.settings.default_evaluation,
+                entry.text, source=entry.source, taxonomy=self.taxonomy,
+                default_evaluation=self.settings.default_evaluation,
                 known_recommendations=self.store.recommendation_ids(),
             )
             fields, body = note_fields(note), note.body
+        current = self._reuploaded(viewer, fields.get("id"), entry.source)
         try:
-            return self._save(viewer, fields, body, None, None,
+            return self._save(viewer, fields, body, current,
+                              current.revision if current else None,
                               f"uploaded from {entry.source}", source=entry.source)
         except Forbidden as error:
             raise ValidationError([Problem(entry.source, "division", str(error))]) from error
 
+    def _reuploaded(self, viewer: Viewer, case_id: Any, source: str) -> StoredCase | None:
+        """The viewer's own unpublished note that a corrected upload of the same row replaces;
+        None for a new id. A published note is edited on its page, never over an upload."""
+        stored = self.store.get_case(case_id) if isinstance(case_id, str) and case_id else None
+        if stored is None:
+            return None
+        if stored.state == "draft" and stored.author == viewer.username:
+            return stored
+        where = "published; edit it from its page" if stored.state == "published" else \
+            f"{stored.state}, by {stored.author}"
+        raise ValidationError([Problem(source, "id", f"expected a new id or one of your drafts; "
+                                       f"{case_id!r} is already used by a note that is {where}")])
+
+    def _is_partner_type(self, value: str) -> bool:
+        return self.taxonomy.partner_types.resolve(value) is not None or \
+            synonym("partner_types", value) is not None
+
     def _check_division(self, viewer: Viewer, value: Any, source: str) -> None:
-        term = self.library.taxonomy.divisions.resolve(value) if isinstance(value, str) else None
+        term = self.taxonomy.divisions.resolve(value) if isinstance(value, str) else None
         if term is not None and not may_edit_division(viewer, term.code):
-            yours = ", ".join(sorted(self.library.taxonomy.divisions.name_of(code)
+            yours = ", ".join(sorted(self.taxonomy.divisions.name_of(code)
                                      for code in viewer.divisions)) or "no division"
             raise Forbidden(f"You contribute to {yours}, not to {term.name}; choose one of "
                             "your divisions or ask a reviewer.")
@@ -394,7 +438,7 @@ class Contributions:
     def _editable(self, viewer: Viewer, case_id: str) -> StoredCase:
         stored = self.view(viewer, case_id)
         if not may_edit_division(viewer, stored.note.division):
-            division = self.library.taxonomy.divisions.name_of(stored.note.division)
+            division = self.taxonomy.divisions.name_of(stored.note.division)
             raise Forbidden(f"Only {division} contributors, reviewers and admins may change "
                             f"case note {case_id!r}.")
         return stored
@@ -413,24 +457,14 @@ class Contributions:
                            f"{' or '.join(allowed_from)}. Reload the page to see its state.")
         expected = stored.revision if expected_revision is None else expected_revision
         try:
-            self.store.save_case(stored.note, author=viewer.username, comment=comment,
+            self.cases.save_case(stored.note, author=viewer.username, comment=comment,
                                  state=state, expected_revision=expected)
         except Conflict as error:
             latest = self.store.get_case(stored.id) or stored
             raise Conflict(f"Case note {stored.id!r} was changed by {latest.updated_by} at "
                            f"{latest.updated_at} (revision {latest.revision}) since you opened "
                            f"revision {expected}; reload it and try again.") from error
-        self._reindex(stored.id, stored.state, state)
         return self.store.get_case(stored.id) or stored
-
-    def _reindex(self, case_id: str, *states: str) -> None:
-        """Search follows at once; a failure is logged, and the next start catches up."""
-        if not set(states) & set(SEARCHABLE_STATES):
-            return
-        try:
-            self.library.search.case_changed(case_id)
-        except Exception:
-            log.exception("could not re-index %s; the indexes sync at the next start", case_id)
 
     def _state_before_archive(self, stored: StoredCase) -> str:
         revisions = self.store.revisions(stored.id)
