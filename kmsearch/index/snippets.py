@@ -21,15 +21,14 @@ SCANNED_CHARS = 2**15  # like Whoosh's highlighter, look for matches in the firs
 # a token of whoosh.analysis.RegexTokenizer (which the stemming analyzer uses) starting with
 # one of the given prefixes, found only where that tokenizer starts a token
 _CANDIDATE = r"(?<!\w)(?<!\w\.)(?=(?i:{prefixes}))\w+(?:\.?\w+)*"
-_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*(.*?)[ \t#]*$", re.M)
-_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?(.*?)[ \t]*$", re.M)
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*([^\n]*)", re.M)
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?([^\n]*)", re.M)
 _QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.M)
-_RULE = re.compile(r"^[ \t]*(?:[-*_][ \t]*){3,}$", re.M)
-_TABLE_RULE = re.compile(r"^[ \t]*\|?(?:[ \t]*:?-{3,}:?[ \t]*\|?)+[ \t]*$", re.M)
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_EMPHASIS = re.compile(r"(\*\*|__|\*|~~)(?=\S)(.+?)(?<=\S)\1")
-_UNDERSCORE = re.compile(r"(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)")
-_CODE = re.compile(r"`+([^`]*)`+")
+_RULE = re.compile(r"^[ \t]*[-*_|:][-*_|: \t]{2,}$", re.M)  # rules, and a table's header rule
+_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|~~)(?=\S)([^\n]+?)(?<=\S)\1")
+_UNDERSCORE = re.compile(r"(?<!\w)_(?=\S)([^\n]+?)(?<=\S)_(?!\w)")
+_CODE = re.compile(r"`+([^`\n]*)`+")
 
 
 @lru_cache(maxsize=100_000)
@@ -43,19 +42,30 @@ def _candidates(stems: frozenset[str]) -> re.Pattern:
     return re.compile(_CANDIDATE.format(prefixes="|".join(prefixes)))
 
 
+@lru_cache(maxsize=2048)
 def plain_text(markdown: str) -> str:
     """Markdown as the words a reader sees: no list dashes, heading hashes, emphasis stars,
     link syntax, quote marks or table rules; a list item ends with "; " unless punctuated."""
-    text = _RULE.sub("", _TABLE_RULE.sub("", markdown))
-    text = _HEADING.sub(r"\1", text)
-    text = _LIST_ITEM.sub(lambda m: m.group(1) + ("" if m.group(1)[-1:] in ".!?:;," else ";"),
-                          text)
-    text = _QUOTE.sub("", text)
-    text = _LINK.sub(r"\1", text)
-    text = _CODE.sub(r"\1", text)
-    text = _EMPHASIS.sub(r"\2", text)
-    text = _UNDERSCORE.sub(r"\1", text)
+    text = _RULE.sub("", markdown)
+    if "#" in text:
+        text = _HEADING.sub(lambda m: m.group(1).rstrip(" \t#"), text)
+    text = _LIST_ITEM.sub(_item, text)
+    if ">" in text:
+        text = _QUOTE.sub("", text)
+    if "](" in text:
+        text = _LINK.sub(r"\1", text)
+    if "`" in text:
+        text = _CODE.sub(r"\1", text)
+    if "*" in text or "~" in text or "__" in text:
+        text = _EMPHASIS.sub(r"\2", text)
+    if "_" in text:
+        text = _UNDERSCORE.sub(r"\1", text)
     return text.replace("|", " ")
+
+
+def _item(match: re.Match) -> str:
+    item = match.group(1).rstrip()
+    return item + ("" if item[-1:] in ".!?:;," else ";")
 
 
 def shorten(text: str, limit: int = SNIPPET_CHARS) -> str:
