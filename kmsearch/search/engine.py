@@ -83,10 +83,10 @@ class SearchEngine:
         else:
             depth = max(self.settings.depth, request.page * request.per_page
                         * (3 if request.group else 1))
-            snippets = min(request.page * request.per_page, MAX_SNIPPETS)
+            highlighted = min(request.page * request.per_page, MAX_SNIPPETS)
             query = ArmQuery("" if long else (parts.text or text), parts.words, long)
             for name in MODE_ARMS.get(request.mode, tuple(self.arms)):
-                results.append(self.arms[name].search(query, allowed, depth, snippets))
+                results.append(self.arms[name].search(query, allowed, depth, highlighted))
         matched = self._matched(results, allowed)
         rows, scores = self._rank(results, request.mode)
         if sort == "date":
@@ -96,26 +96,9 @@ class SearchEngine:
                 and "keyword" not in MODE_ARMS.get(request.mode, ("keyword",))
                 and self.restricting is not None):
             suggestion = self.restricting.suggest(text, allowed)
-        snippets: dict[str, str] = {}
-        for result in results:  # a highlighted passage first, else the later arm's passage
-            for key, snippet in result.snippets.items():
-                if "<mark>" not in snippets.get(key, ""):
-                    snippets[key] = snippet
+        for result in results:
             notes += [n for n in result.notes if n not in notes]
-        start = (request.page - 1) * request.per_page
-        if request.group:
-            total = group_count(catalog, matched)
-            groups = page_of_groups(catalog, rows, scores, matched, allowed, start,
-                                    request.per_page, request.expand)
-            hits = [self._hit(g.row, g.score, snippets) for g in groups]
-            for hit, group in zip(hits, groups, strict=True):
-                hit.lessons = [self._hit(row, score, snippets) for row, score in group.lessons]
-                hit.lesson_count = group.lesson_count
-        else:
-            total = len(matched)
-            hits = [self._hit(int(r), float(s), snippets)
-                    for r, s in zip(rows[start:start + request.per_page],
-                                    scores[start:start + request.per_page], strict=True)]
+        total, hits = self._page(request, rows, scores, matched, allowed, _snippets(results))
         return SearchResults(
             query=request.q, mode=request.mode, filters=request.filters, total=total,
             page=request.page, per_page=request.per_page, hits=hits,
@@ -123,6 +106,23 @@ class SearchEngine:
             suggestion=suggestion, sort=sort, notes=notes, grouped=request.group,
             shortened=clipped or any(r.shortened for r in results),
         )
+
+    def _page(self, request: SearchRequest, rows: np.ndarray, scores: np.ndarray,
+              matched: np.ndarray, allowed: np.ndarray, snippets: dict[str, str]
+              ) -> tuple[int, list[Hit]]:
+        """The total and the hits of the page asked for, lessons grouped under their case."""
+        start = (request.page - 1) * request.per_page
+        if not request.group:
+            end = start + request.per_page
+            return len(matched), [self._hit(int(r), float(s), snippets)
+                                  for r, s in zip(rows[start:end], scores[start:end], strict=True)]
+        groups = page_of_groups(self.catalog, rows, scores, matched, allowed, start,
+                                request.per_page, request.expand)
+        hits = [self._hit(g.row, g.score, snippets) for g in groups]
+        for hit, group in zip(hits, groups, strict=True):
+            hit.lessons = [self._hit(row, score, snippets) for row, score in group.lessons]
+            hit.lesson_count = group.lesson_count
+        return group_count(self.catalog, matched), hits
 
     def _clip(self, text: str) -> tuple[str, list[str]]:
         limit = self.settings.limits.max_query_length
@@ -209,6 +209,16 @@ class SearchEngine:
         if name == "good_practice":
             return "Good practice"
         return str(value).replace("-", " ").capitalize() if isinstance(value, str) else str(value)
+
+
+def _snippets(results: list[ArmResult]) -> dict[str, str]:
+    """One snippet per document: a highlighted passage first, else the later arm's passage."""
+    snippets: dict[str, str] = {}
+    for result in results:
+        for key, snippet in result.snippets.items():
+            if "<mark>" not in snippets.get(key, ""):
+                snippets[key] = snippet
+    return snippets
 
 
 def _all(base: np.ndarray, masks) -> np.ndarray:
