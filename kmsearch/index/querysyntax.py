@@ -262,19 +262,25 @@ def _free_words(text: str, known: set[str]) -> str:
 
 
 def _coordinate(q: query.Query) -> query.Query:
-    """Regroup the words of an implicit OR: ``a b NOT c division:x title:y`` is (a OR b,
-    coordinated) AND NOT c AND division:x AND title:y (typed filters are required), each word's
-    fields kept together so coordination counts words."""
+    """Regroup the words of an implicit OR: ``a b NOT c division:x division:z title:y`` is
+    (a OR b, coordinated) AND NOT c AND (division:x OR division:z) AND title:y (typed filters
+    are required), each word's fields kept together so coordination counts words."""
     if not isinstance(q, query.Or):
         return q
     facets: list[query.Query] = []
+    by_field: dict[frozenset[str], list[query.Query]] = {}
     words: dict[object, list[query.Query]] = {}
     for child in q.subqueries:
-        if isinstance(child, query.Not) or (_leaf_fields(child)
-                                            and not _leaf_fields(child) & set(TEXT_FIELDS)):
+        names = _leaf_fields(child)
+        if isinstance(child, query.Not):
             facets.append(child)
+        elif names and not names & set(TEXT_FIELDS):
+            by_field.setdefault(frozenset(names), []).append(child)
         else:
             words.setdefault(_word_key(child), []).append(child)
+    # values of one facet are alternatives, as in URL filters; normalize() has also merged
+    # a parenthesised ``(division:a OR division:b)`` into this OR, which this restores
+    facets += [group[0] if len(group) == 1 else query.Or(group) for group in by_field.values()]
     clauses = []
     for group in words.values():
         if len(group) == 1 and len(TEXT_FIELDS) > 1 and _is_restriction(group[0]):
