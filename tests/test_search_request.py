@@ -11,6 +11,7 @@ from kmsearch.filters import Filters
 from kmsearch.index.snippets import plain_text
 from kmsearch.search.request import MODES, Limits, SearchRequest, parse_search_request
 
+pytestmark = pytest.mark.model  # builds indexes of the corpus with the embedding model
 WORDS = "partnership data"
 # a filter typed in the query, the URL filter it stands for, and what every hit must satisfy
 TYPED = [
