@@ -26,11 +26,10 @@ from .files.mapping import identity_mapping, load_mapping
 from .files.propose import propose_mapping as propose
 from .files.responses import parse_management_response
 from .files.sheets import read_rows
-from .filters import parse_filters
 from .library import Library, User
 from .records import ACTION_STATUSES, IMPLEMENTATION_STATUSES, recommendation_id
 from .search.evaluation import METRICS, evaluate, load_beir
-from .search.results import MODES, SORTS
+from .search.request import MODES, SORTS, parse_search_request
 from .search.serialize import plain_url, search_json
 
 PATH = click.Path(path_type=Path)
@@ -402,40 +401,61 @@ FILTER_OPTIONS = ("division", "nexus", "sdg", "partnership_type", "partner_type"
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--page", type=int, default=1, show_default=True)
 @click.option("--per-page", type=int, default=10, show_default=True)
+@click.option("--like", is_flag=True,
+              help="QUERY is a text to find similar notes for: its syntax is ignored.")
+@click.option("--flat", is_flag=True, help="List lessons as hits of their own, not under cases.")
+@click.option("--expand", metavar="CASE_ID", help="List all matching lessons of this case note.")
 @click.option("--as", "viewer", type=click.Choice(list(VIEWERS)), default="staff",
               show_default=True, help="Whose view: restricted notes need reviewer.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON API's answer.")
 @pass_context
-def search(ctx: Context, query: str, mode: str, doc_type: tuple[str, ...], year_from: int | None,
-           year_to: int | None, good_practice: bool, sort: str, page: int, per_page: int,
-           viewer: str, as_json: bool, **facets: tuple[str, ...]) -> None:
+def search(ctx: Context, query: str, doc_type: tuple[str, ...], year_from: int | None,
+           year_to: int | None, good_practice: bool, page: int, per_page: int, like: bool,
+           flat: bool, expand: str | None, viewer: str, as_json: bool,
+           **options: object) -> None:
     """Search case notes and lessons; an empty QUERY lists everything, newest first."""
     library = ctx.library
-    params = {name: list(values) for name, values in facets.items()} | {"type": list(doc_type)}
-    for name, value in (("year_from", year_from), ("year_to", year_to)):
+    params: dict[str, object] = {name: list(values) for name, values in options.items()
+                                 if isinstance(values, tuple)}
+    params |= {"type": list(doc_type), "mode": options["mode"], "sort": options["sort"],
+               "page": page, "per_page": per_page, "group": "0" if flat else "1",
+               "like" if like else "q": query}
+    for name, value in (("year_from", year_from), ("year_to", year_to), ("expand", expand)):
         if value is not None:
             params[name] = [str(value)]
     if good_practice:
         params["good_practice"] = ["1"]
-    filters = parse_filters(params, library.taxonomy, source="options")
-    results = library.search.search(query, mode=mode, filters=filters, viewer=VIEWERS[viewer],
-                                    page=page, per_page=per_page, sort=sort)
+    request = parse_search_request(params, library.taxonomy, library.search.limits, "options")
+    results = library.search.search(request, VIEWERS[viewer])
     if as_json:
         _echo_json(search_json(results))
         return
-    click.echo(f"{results.total} results ({mode}), page {results.page} of {results.pages}")
+    click.echo(f"{results.total} results ({results.mode}), page {results.page} of "
+               f"{results.pages}")
+    for note in results.notes:
+        click.echo(f"Note: {note}")
     if results.suggestion:
         click.echo(f"Did you mean: {results.suggestion}")
     start = (results.page - 1) * results.per_page
     for rank, hit in enumerate(results.hits, start=start + 1):
-        doc = hit.doc
-        years = "-".join(dict.fromkeys(str(y) for y in doc.years[:1] + doc.years[-1:])) or "-"
-        label = "lesson" if doc.type == "lesson" else "case"
-        click.echo(f"\n{rank:>3}. [{label}] {doc.title}  ({doc.division}, {years}, "
-                   f"{doc.status}; score {hit.score:.4f})")
-        click.echo(f"     {plain_url(doc.type, doc.id)}")
-        click.echo(textwrap.fill(_plain(hit.snippet), width=96, initial_indent="     ",
-                                 subsequent_indent="     "))
+        _echo_hit(f"{rank:>3}. ", hit)
+        for lesson in hit.lessons:
+            _echo_hit("       - ", lesson, indent=9)
+        if hit.lesson_count > len(hit.lessons):
+            click.echo(f"         ({hit.lesson_count} matching lessons; --expand {hit.doc.case_id}"
+                       " lists them all)")
+
+
+def _echo_hit(prefix: str, hit, indent: int = 5) -> None:
+    doc = hit.doc
+    years = "-".join(dict.fromkeys(str(y) for y in doc.years[:1] + doc.years[-1:])) or "-"
+    label = "lesson" if doc.type == "lesson" else "case"
+    pad = " " * indent
+    click.echo(f"\n{prefix}[{label}] {doc.title}  ({doc.division}, {years}, "
+               f"{doc.status}; score {hit.score:.4f})")
+    click.echo(f"{pad}{plain_url(doc.type, doc.id)}")
+    click.echo(textwrap.fill(_plain(hit.snippet), width=96, initial_indent=pad,
+                             subsequent_indent=pad))
 
 
 @cli.command("eval")

@@ -38,7 +38,7 @@ class Settings:
     rrf_k: int = 60
     embed_threads: int = 0  # 0: one per core, at most 4
     embed_batch_size: int = 32
-    max_query_length: int = 1000
+    max_query_length: int = 20_000  # longer text is cut to this many characters, with a note
     max_per_page: int = 100
     today: date | None = None  # None: the real date; fixed for tests and screenshots
 

@@ -33,10 +33,20 @@ def search():
     return search_json(run_search(read_search_request()), url=_url)
 
 
+@blueprint.post("/search")
+def search_text():
+    """The same search with its parameters in a JSON or form body: for long texts ("like")."""
+    body = request.get_json(silent=True) if request.is_json else request.form.to_dict(flat=False)
+    if not isinstance(body, dict):
+        raise ValidationError([Problem("request", "body", "expected a JSON object or a form "
+                                       "with q or like and the search parameters")])
+    return search_json(run_search(read_search_request(body)), url=_url)
+
+
 @blueprint.get("/cases")
 def cases():
     library = current_library()
-    page, per_page = parse_page(request.args, library.settings)
+    page, per_page = parse_page(request.args, library.search.limits)
     visible = library.cases(current_viewer())
     chosen = visible[(page - 1) * per_page : page * per_page]
     return {
