@@ -5,16 +5,12 @@ import sqlite3
 import pytest
 from sqlite_utils import Database
 
-from kmsearch.access import ANONYMOUS
 from kmsearch.documents import documents_for
-from kmsearch.filters import Filters
-from kmsearch.index.keyword import KeywordIndex, filter_query
+from kmsearch.index.keyword import KeywordIndex
 from kmsearch.languages import detect, name
 from kmsearch.records import CaseNote
 from kmsearch.store.cases import Store
 from kmsearch.store.migrations import INITIAL, case_language
-
-EVERYONE = filter_query(Filters(), ANONYMOUS)
 
 
 def note(id: str, title: str, summary: str, body: str) -> CaseNote:
@@ -44,7 +40,7 @@ def index(tmp_path_factory) -> KeywordIndex:
 
 
 def found(index: KeywordIndex, text: str) -> list[str]:
-    return [hit.key for hit in index.search(text, filter=EVERYONE).hits]
+    return [hit.key for hit in index.search(text).hits]
 
 
 @pytest.mark.parametrize("text, language", [

@@ -4,17 +4,14 @@ from pathlib import Path
 
 import pytest
 
-from kmsearch.access import staff
 from kmsearch.documents import documents_for
 from kmsearch.files.corpus import read_corpus
-from kmsearch.filters import Filters
-from kmsearch.index.keyword import KeywordIndex, filter_query
+from kmsearch.index.keyword import KeywordIndex
 from kmsearch.taxonomy import load_taxonomy
 
 ROOT = Path(__file__).parents[1]
 DATA = Path(__file__).parent / "data" / "spelling"
 TAXONOMY = load_taxonomy(ROOT / "corpus" / "taxonomy.yaml")
-STAFF = filter_query(Filters(), staff())
 
 
 def lines(name: str) -> list[str]:
@@ -41,7 +38,7 @@ def test_the_lists_are_large_enough():
 
 
 def test_no_correct_query_gets_a_suggestion(library_index):
-    suggested = {text: library_index.search(text, filter=STAFF, limit=10).suggestion
+    suggested = {text: library_index.search(text, limit=10).suggestion
                  for text in CORRECT}
     assert {text: s for text, s in suggested.items() if s} == {}
 
@@ -49,7 +46,7 @@ def test_no_correct_query_gets_a_suggestion(library_index):
 def test_every_real_misspelling_is_corrected(library_index):
     wrong = {}
     for typo, expected in MISSPELT:
-        suggestion = library_index.search(typo, filter=STAFF, limit=10).suggestion
+        suggestion = library_index.search(typo, limit=10).suggestion
         if suggestion != expected:
             wrong[typo] = suggestion
     assert wrong == {}
