@@ -15,12 +15,14 @@ import statistics
 import tempfile
 from pathlib import Path
 
+from kmsearch.access import ANONYMOUS
 from kmsearch.index.catalog import Catalog
 from kmsearch.index.keyword import KeywordIndex
 from kmsearch.index.vectors import VectorIndex
 from kmsearch.search.engine import SearchEngine
 from kmsearch.search.evaluation import index_doc, load_beir, ndcg_at_k, recall_at_k
 from kmsearch.search.fusion import FusionSettings, fuse
+from kmsearch.search.request import SearchRequest
 
 WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)  # the semantic arm's weight
 RRF_K = (10, 30, 60, 100)
@@ -39,12 +41,13 @@ def main() -> None:
         keyword.rebuild(docs)
         vectors = VectorIndex(workdir / "vectors")
         vectors.rebuild(docs)
-        engine = SearchEngine(keyword, vectors, Catalog(docs))
+        engine = SearchEngine.over(keyword, vectors, Catalog(docs))
         arms: dict[str, list[tuple[list[str], dict[str, float]]]] = {"keyword": [],
                                                                     "semantic": []}
         for text in collection.queries.values():
             for mode, runs in arms.items():
-                hits = engine.search(text, mode=mode, per_page=100).hits
+                request = SearchRequest(" ".join(text.split()), mode, per_page=100, group=False)
+                hits = engine.search(request, ANONYMOUS).hits
                 runs.append(([h.id for h in hits], {h.id: h.score for h in hits}))
         keyword.close()
     qrels = [collection.qrels[q] for q in collection.queries]
