@@ -25,7 +25,7 @@ METHODS = ("rrf", "convex", "zscore")
 class FusionSettings:
     """How the arms are fused; ``weights`` are per arm, in the order the arms are given."""
 
-    method: str = "convex"
+    method: str = "rrf"
     weights: tuple[float, ...] = (0.5, 0.5)
     rrf_k: int = 60
 
