@@ -12,14 +12,16 @@ import re
 from dataclasses import dataclass, field
 
 from whoosh import query
-from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser, OrGroup, SingleQuotePlugin
 
+from ..languages import detect
 from ..taxonomy import Taxonomy
+from .language import LanguageAnalyzer, query_language
 
-# English Porter stemming and stop words, shared by indexing, parsing and highlighting.
-STEMMING = StemmingAnalyzer()
+# Stop words and stemming in the text's language (English, French, Russian), accents folded;
+# shared by indexing, parsing and spelling.
+STEMMING = LanguageAnalyzer()
 # BM25F field boosts, applied at query time so that tuning them needs no re-index.
 FIELD_BOOSTS = {"title": 4.0, "summary": 2.0, "lessons": 2.0, "body": 1.0, "partners": 0.7}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
@@ -87,6 +89,13 @@ class QuerySyntax:
 
     def parse(self, text: str) -> query.Query:
         """The query for ``text``; never raises: broken syntax falls back to the plain words."""
+        token = query_language.set(detect(text))
+        try:
+            return self._parse(text)
+        finally:
+            query_language.reset(token)
+
+    def _parse(self, text: str) -> query.Query:
         text = self.clip(text)
         if not _WORD.search(text):
             return query.Every()

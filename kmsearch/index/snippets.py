@@ -12,7 +12,7 @@ from collections import Counter
 from functools import lru_cache
 from html import escape
 
-from whoosh.lang.porter import stem
+from .language import stem
 
 SNIPPET_FIELDS = ("summary", "lessons", "body")
 SNIPPET_CHARS = 260

@@ -20,7 +20,7 @@ from ..index.snippets import shorten
 from ..index.vectors import VectorIndex
 from ..taxonomy import Taxonomy
 from .arms import LONG_QUERY_WORDS, Arm, ArmQuery, ArmResult, KeywordArm, Restricting, SemanticArm
-from .fusion import reciprocal_rank_fusion
+from .fusion import FusionSettings, fuse
 from .grouping import group_count, page_of_groups
 from .request import Limits, SearchRequest, check_request
 from .results import FacetValue, Hit, SearchResults
@@ -31,7 +31,7 @@ MODE_ARMS = {"keyword": ("keyword",), "semantic": ("semantic",)}  # hybrid: ever
 
 @dataclass(frozen=True)
 class EngineSettings:
-    rrf_k: int = 60
+    fusion: FusionSettings = FusionSettings()  # how hybrid mode fuses the two arms
     depth: int = 100  # how many hits each arm contributes to fusion
     limits: Limits = Limits()
 
@@ -151,8 +151,8 @@ class SearchEngine:
         if not results:
             return np.zeros(0, np.int64), np.zeros(0)
         if len(results) > 1:
-            ranked = reciprocal_rank_fusion([[k for k, _ in r.ranked] for r in results],
-                                            k=self.settings.rrf_k)
+            ranked = fuse([([k for k, _ in r.ranked], dict(r.ranked)) for r in results],
+                          self.settings.fusion)
         else:
             ranked = results[0].ranked
         known = self.catalog.rows

@@ -216,7 +216,7 @@ def evaluate(
     if unknown:
         raise ValidationError([Problem("evaluation", "mode", f"expected some of "
                                        f"{', '.join(MODES)}, found {', '.join(unknown)}")])
-    docs = [_index_doc(doc) for doc in collection.docs]
+    docs = [index_doc(doc) for doc in collection.docs]
     keyword = KeywordIndex(Path(workdir) / "keyword")
     vectors = VectorIndex(Path(workdir) / "vectors")
     if progress is None:
@@ -249,7 +249,7 @@ def evaluate(
     return scores
 
 
-def _index_doc(doc: BeirDoc) -> IndexDoc:
+def index_doc(doc: BeirDoc) -> IndexDoc:
     """A BEIR document as a public, published case document with no metadata."""
     return IndexDoc(
         key=case_key(doc.id),

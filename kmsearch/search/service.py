@@ -18,6 +18,7 @@ from ..index.snippets import shorten
 from ..store.cases import Store
 from ..taxonomy import Taxonomy
 from .engine import EngineSettings, SearchEngine
+from .fusion import FusionSettings
 from .request import Limits, SearchRequest
 from .results import Hit, SearchResults
 
@@ -97,7 +98,13 @@ class SearchService:
         engine = self._engine
         if engine is None or self._engine_parts != parts:
             engine = SearchEngine.over(*parts, taxonomy=self.taxonomy, settings=EngineSettings(
-                rrf_k=self.settings.rrf_k, limits=self.limits))
+                fusion=FusionSettings(
+                    self.settings.fusion,
+                    (1.0 - self.settings.fusion_semantic_weight,
+                     self.settings.fusion_semantic_weight),
+                    self.settings.rrf_k,
+                ),
+                limits=self.limits))
             self._engine, self._engine_parts = engine, parts
         return engine
 

@@ -56,6 +56,7 @@ class StoredCase:
     updated_by: str = ""
     content_hash: str = ""
     source: str = ""  # which corpus folder, import or "web" the note belongs to
+    language: str = "en"  # detected from the text: "en", "fr" or "ru"
 
     @property
     def id(self) -> str:
@@ -431,6 +432,7 @@ def _stored_case(row: dict[str, Any]) -> StoredCase:
         author=row["author"], created_at=row["created_at"], updated_at=row["updated_at"],
         origin=row["origin"], updated_by=row["updated_by"], content_hash=row["content_hash"],
         source=row.get("source") or row["origin"],
+        language=row.get("language") or "en",
     )
 
 

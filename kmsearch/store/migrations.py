@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from .schema import now
+from .schema import note_language, now
 
 Step = str | Callable[[Database], None]
 
@@ -140,9 +140,21 @@ def _actions_from_follow_up(db: Database) -> None:
                 "created_at": note["created_at"]})
 
 
+
+def case_language(db: Database) -> None:
+    """Each note's language ("en", "fr", "ru"), detected from its text; existing notes filled."""
+    if "language" not in db["cases"].columns_dict:
+        db.execute("ALTER TABLE cases ADD COLUMN language TEXT")
+    rows = db.execute("SELECT id, title, summary, body FROM cases").fetchall()
+    db.conn.executemany("UPDATE cases SET language = ? WHERE id = ?",
+                        [(note_language(title, summary, body), id) for id, title, summary, body
+                         in rows])
+
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("0001_initial", INITIAL),
     ("0002_drafts", DRAFTS),
+    ("0200_case_language", case_language),
     ("0300_monitoring_actions", _actions_from_follow_up),
     # The monitoring dashboard reads these columns of every published note; from the index
     # alone, it never reads the notes' bodies (a tenth of the pages at 10,000 notes).
