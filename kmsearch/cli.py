@@ -464,6 +464,45 @@ def users_list(ctx: Context, as_json: bool) -> None:
     click.echo(_table(rows, ("username", "roles", "divisions", "status", "last sign-in")))
 
 
+@users.command("sessions")
+@click.argument("username")
+@pass_context
+def users_sessions(ctx: Context, username: str) -> None:
+    """The user's open sign-in sessions: browser, address, when signed in and last used."""
+    library = ctx.library
+    user = accounts.require_user(library.store, username)
+    found = library.sessions.active_for(user.username)
+    if not found:
+        click.echo(f"{user.username} has no open sessions")
+        return
+    rows = [(s.id[:12], s.user_agent, s.address or "-", s.created_at, s.last_seen)
+            for s in found]
+    click.echo(_table(rows, ("session", "browser", "address", "signed in", "last used")))
+
+
+@users.command("sign-out-everywhere")
+@click.argument("username")
+@pass_context
+def users_sign_out_everywhere(ctx: Context, username: str) -> None:
+    """End every open session of the user at once (they must sign in again)."""
+    library = ctx.library
+    user = accounts.require_user(library.store, username)
+    ended = library.sessions.end_all(user.username, "ended by an administrator")
+    click.echo(f"ended {ended} session{'' if ended == 1 else 's'} of {user.username}")
+
+
+@users.command("unlock")
+@click.argument("username")
+@pass_context
+def users_unlock(ctx: Context, username: str) -> None:
+    """Lift the sign-in back-off on a username, from every address."""
+    library = ctx.library
+    name = accounts.normal_username(username)
+    cleared = library.lockout.unlock(name)
+    click.echo(f"unlocked {name}: failed sign-ins forgotten from {cleared} "
+               f"address{'' if cleared == 1 else 'es'}")
+
+
 def _new_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")

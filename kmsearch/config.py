@@ -25,6 +25,8 @@ class Settings:
     embed_batch_size: int = 32
     max_query_length: int = 1000
     max_per_page: int = 100
+    session_idle_minutes: int = 120  # a signed-in session unused this long ends
+    session_max_hours: int = 12  # and every session ends this long after signing in
 
     @property
     def embedding_cache_file(self) -> Path:
@@ -50,7 +52,8 @@ class Settings:
 
 
 _PATHS = {"corpus_dir", "db_path", "index_dir", "taxonomy_path", "embedding_cache"}
-_INTS = {"rrf_k", "embed_threads", "embed_batch_size", "max_query_length", "max_per_page"}
+_INTS = {"rrf_k", "embed_threads", "embed_batch_size", "max_query_length", "max_per_page",
+         "session_idle_minutes", "session_max_hours"}
 
 
 def _convert(name: str, value: Any) -> Any:

@@ -12,6 +12,8 @@ from .config import Settings
 from .errors import NotFound
 from .records import Evaluation, Lesson, Recommendation
 from .store.cases import Store, StoredCase
+from .store.lockout import Lockout
+from .store.sessions import Sessions
 from .taxonomy import Taxonomy, load_taxonomy
 
 if TYPE_CHECKING:
@@ -42,6 +44,17 @@ class Library:
     @cached_property
     def store(self) -> Store:
         return Store(self.settings.db_path)
+
+    @cached_property
+    def sessions(self) -> Sessions:
+        """Signed-in sessions, with the configured idle timeout and lifetime."""
+        settings = self.settings
+        return Sessions(self.store, settings.session_idle_minutes, settings.session_max_hours)
+
+    @cached_property
+    def lockout(self) -> Lockout:
+        """The sign-in limiter: failures per username and address, with back-off."""
+        return Lockout(self.store)
 
     @cached_property
     def search(self) -> SearchService:

@@ -72,9 +72,24 @@ CREATE INDEX IF NOT EXISTS drafts_case ON drafts (case_id);
 CREATE INDEX IF NOT EXISTS cases_author ON cases (author);
 """
 
+SESSIONS = """
+CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, username TEXT NOT NULL COLLATE NOCASE,
+    created_at TEXT NOT NULL, last_seen TEXT NOT NULL, user_agent TEXT, address TEXT,
+    ended_at TEXT, ended_reason TEXT);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (username, ended_at);
+"""
+
+SIGNIN_FAILURES = """
+CREATE TABLE IF NOT EXISTS signin_failures (username TEXT NOT NULL COLLATE NOCASE,
+    address TEXT NOT NULL, failures INTEGER NOT NULL, last_failure TEXT NOT NULL,
+    locked_until TEXT, PRIMARY KEY (username, address));
+"""
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("0001_initial", INITIAL),
     ("0002_drafts", DRAFTS),
+    ("0500_sessions", SESSIONS),
+    ("0501_signin_failures", SIGNIN_FAILURES),
 ]
 
 

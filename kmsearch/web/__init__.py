@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..config import PROJECT_ROOT, Settings
 from ..library import Library
-from . import api, browse, cases, contribute, recommendations, review, search
+from . import account, api, browse, cases, contribute, recommendations, review, search
 from .auth import default_viewer, init_auth
 from .errors import register_error_handlers
 from .security import init_security
@@ -23,9 +25,11 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SESSION_COOKIE_SECURE": None,  # None: on, except under TESTING; 0 for a plain-http demo
     "SECRET_KEY_FILE": None,  # None: instance/secret_key, generated on first use
-    "LOGIN_RATE_LIMIT": "10 per minute",  # failed sign-ins per client address and per username
+    "LOGIN_RATE_LIMIT": "60 per minute",  # failed sign-ins per client address, all names
+    "PROXY_COUNT": 0,  # reverse proxies in front whose X-Forwarded-* headers are trusted
     "SETTINGS": None,  # a kmsearch.config.Settings; None: Settings.from_env()
 }
+SESSION_SETTINGS = ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS")  # also Settings fields
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
@@ -44,17 +48,30 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
 
     settings = app.config["SETTINGS"] or Settings.from_env()
+    settings = replace(settings, **{
+        name.lower(): int(app.config[name]) for name in SESSION_SETTINGS if name in app.config
+    })
     app.extensions["kmsearch"] = Library(settings)
     app.extensions["kmsearch.default_viewer"] = default_viewer(app.config["DEFAULT_VIEWER"])
 
-    for module in (search, cases, recommendations, browse, contribute, review, api):
+    for module in (search, cases, recommendations, browse, contribute, review, account, api):
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
     init_security(app)
     init_auth(app)
     init_signin(app)
     register_template_helpers(app)
+    trust_proxies(app, int(app.config["PROXY_COUNT"] or 0))
     return app
+
+
+def trust_proxies(app: Flask, count: int) -> None:
+    """Behind ``count`` reverse proxies, take the client's address, scheme and host from their
+    ``X-Forwarded-*`` headers (Werkzeug's ProxyFix), so sign-in limits see real clients."""
+    if count < 0:
+        raise ValueError(f"PROXY_COUNT (KMSEARCH_PROXY_COUNT) must be 0 or more, not {count}")
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def serve(app: Flask, host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:
