@@ -1,5 +1,6 @@
 """Headless Chromium: a contribution form larger than the server accepts is refused before it
-is sent, naming the field to shorten; nothing typed is lost, and the page stays accessible."""
+is sent, naming the field to shorten; nothing typed is lost, and the page stays accessible,
+as does the account page with its sessions."""
 
 import pytest
 from contribution_library import copied_settings
@@ -62,5 +63,10 @@ def test_an_oversized_note_is_refused_before_sending_and_nothing_typed_is_lost(s
     page.get_by_label("The story, in Markdown").fill("A short story now, well within the limit.")
     page.get_by_role("button", name="Save draft").click()
     page.wait_for_url("**/edit?saved=1")
+
+    page.get_by_role("link", name="cora (contributor)").click()
+    page.wait_for_url("**/account")
+    assert "(this browser)" in page.locator("table.sessions").inner_text()
+    assert serious_violations(page) == []
     assert page.errors == []
     context.close()
