@@ -356,6 +356,7 @@ def searchable_cases(client: Client) -> set[str]:
 
 def check(db_path: Path, ledger: Ledger, base: str) -> list[str]:
     """Problems found: lost writes, and search not holding exactly the published notes."""
+    print("checking the database and the search index ...", flush=True)
     problems = []
     with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as db:
         states = dict(db.execute("SELECT id, state FROM cases"))
@@ -368,6 +369,8 @@ def check(db_path: Path, ledger: Ledger, base: str) -> list[str]:
     client.sign_in("rev3")
     published = {case_id for case_id, state in states.items() if state == "published"}
     searchable = searchable_cases(client)
+    print(f"published in the database: {len(published)} notes; found by search: "
+          f"{len(searchable)}; in both: {len(published & searchable)}")
     if searchable != published:
         problems.append(f"search holds {len(searchable)} notes, the database publishes "
                         f"{len(published)}: missing {sorted(published - searchable)[:5]}, "

@@ -8,6 +8,9 @@ import os
 
 import pytest
 
+# The accounts test application's fixtures (settings, app, client) for the web security tests.
+pytest_plugins = ("accounts_app",)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_embedding_cache(tmp_path_factory):

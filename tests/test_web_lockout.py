@@ -4,34 +4,18 @@ and cache headers on what a signed-in viewer sees."""
 import re
 
 import pytest
-from click.testing import CliRunner
-from test_web_security import (
+from accounts_app import (
     make_app,
     sign_in,
     store_of,
-    three_accounts,
 )
+from click.testing import CliRunner
 
 from kmsearch.cli import cli
 from kmsearch.store.lockout import FREE_ATTEMPTS, Lockout, backoff
 
 ATTACKER = {"REMOTE_ADDR": "203.0.113.66"}
 OWNER = {"REMOTE_ADDR": "198.51.100.7"}
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return three_accounts(tmp_path)
-
-
-@pytest.fixture
-def app(settings, tmp_path):
-    return make_app(settings, tmp_path)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def hammer(client, username: str, times: int, environ=ATTACKER) -> list[int]:

@@ -3,22 +3,15 @@ with the form as sent, naming the field to shorten and by about how much."""
 
 import re
 
-import pytest
-from test_web_security import (
+from accounts_app import (
     csrf_token,
     make_app,
     sign_in,
     store_of,
-    three_accounts,
 )
 
 LIMIT = 20_000
 MARKER = "the last words typed before pressing save"
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return three_accounts(tmp_path)
 
 
 def contributor(settings, tmp_path, **config):

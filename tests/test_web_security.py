@@ -4,86 +4,23 @@ import os
 import re
 
 import pytest
+from accounts_app import (
+    csrf_token,
+    make_app,
+    sign_in,
+    store_of,
+    whoami,
+)
 from flask import Flask
 
-from kmsearch.config import PROJECT_ROOT, Settings
-from kmsearch.library import Library
+from kmsearch.config import PROJECT_ROOT
 from kmsearch.store import accounts
 from kmsearch.web import create_app
 from kmsearch.web.auth import current_viewer
 from kmsearch.web.security import CONTENT_SECURITY_POLICY
 from kmsearch.web.signin import safe_next
 
-PASSWORD = "correct horse battery"
 CSRF_EXEMPT = {"api.suggest_links"}
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return three_accounts(tmp_path)
-
-
-def three_accounts(tmp_path) -> Settings:
-    """An empty library with three accounts: a contributor, a reviewer and a disabled user."""
-    settings = Settings.from_env(environ={}, db_path=tmp_path / "k.db",
-                                 index_dir=tmp_path / "idx")
-    library = Library(settings)
-    store, taxonomy = library.store, library.taxonomy
-    accounts.add_user(store, taxonomy, "alice", PASSWORD, roles=["contributor"],
-                      divisions=["trade"])
-    accounts.add_user(store, taxonomy, "rita", PASSWORD, roles=["reviewer"])
-    accounts.add_user(store, taxonomy, "dora", PASSWORD)
-    accounts.disable(store, "dora")
-    store.close()
-    return settings
-
-
-def make_app(settings: Settings, tmp_path, **config) -> Flask:
-    """The application, plus two routes for the tests: who is asking, and an API write."""
-    app = create_app({"SETTINGS": settings, "SECRET_KEY_FILE": str(tmp_path / "secret_key"),
-                      **config})
-
-    @app.get("/test/whoami")
-    def whoami():
-        viewer = current_viewer()
-        return {"username": viewer.username, "roles": sorted(viewer.roles),
-                "divisions": sorted(viewer.divisions)}
-
-    @app.post("/api/v1/test-write")
-    def api_write():
-        return {"written": True}
-
-    return app
-
-
-@pytest.fixture
-def app(settings, tmp_path):
-    return make_app(settings, tmp_path)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-def store_of(app: Flask):
-    return app.extensions["kmsearch"].store
-
-
-def csrf_token(client) -> str:
-    html = client.get("/login").get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
-def sign_in(client, username="alice", password=PASSWORD, next_url="", **kwargs):
-    form = {"csrf_token": csrf_token(client), "username": username, "password": password,
-            "next": next_url}
-    return client.post("/login", data=form, **kwargs)
-
-
-def whoami(client) -> dict:
-    """The viewer the next request of ``client`` is answered for."""
-    return client.get("/test/whoami").get_json()
 
 
 # Sign-in and sign-out

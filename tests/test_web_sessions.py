@@ -3,34 +3,17 @@ cookie opens nothing afterwards, idle and absolute timeouts, the account page an
 
 import re
 
-import pytest
-from click.testing import CliRunner
-from test_web_security import (
+from accounts_app import (
     csrf_token,
     make_app,
     sign_in,
     store_of,
-    three_accounts,
     whoami,
 )
+from click.testing import CliRunner
 
 from kmsearch.cli import cli
 from kmsearch.store import accounts
-
-
-@pytest.fixture
-def settings(tmp_path):
-    return three_accounts(tmp_path)
-
-
-@pytest.fixture
-def app(settings, tmp_path):
-    return make_app(settings, tmp_path)
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
 
 
 def session_cookie(client) -> str:
