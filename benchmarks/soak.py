@@ -39,7 +39,6 @@ from soak_files import alias_bomb_markdown, note_markdown, notes_csv, zip_bomb_x
 
 from kmsearch.config import Settings  # noqa: E402
 from kmsearch.library import Library  # noqa: E402
-from kmsearch.store.accounts import add_user  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 KMSEARCH = Path(sys.executable).with_name("kmsearch")
@@ -290,9 +289,9 @@ def build_instance(directory: Path, clients: int) -> dict:
     for number in range(clients):
         role, name = client_role(number)
         divisions = [DIVISIONS[number % len(DIVISIONS)]] if role == "contributor" else []
-        add_user(library.store, library.taxonomy, name, PASSWORD,
-                 roles=[role if role != "reader" else "viewer"], divisions=divisions)
-    library.store.close()
+        library.accounts.add(name, PASSWORD, roles=[role if role != "reader" else "viewer"],
+                             divisions=divisions)
+    library.close()
     return env
 
 

@@ -8,7 +8,6 @@ from flask import Flask
 
 from kmsearch.config import Settings
 from kmsearch.library import Library
-from kmsearch.store import accounts
 from kmsearch.web import create_app
 from kmsearch.web.auth import current_viewer
 
@@ -25,13 +24,11 @@ def three_accounts(tmp_path) -> Settings:
     settings = Settings.from_env(environ={}, db_path=tmp_path / "k.db",
                                  index_dir=tmp_path / "idx")
     library = Library(settings)
-    store, taxonomy = library.store, library.taxonomy
-    accounts.add_user(store, taxonomy, "alice", PASSWORD, roles=["contributor"],
-                      divisions=["trade"])
-    accounts.add_user(store, taxonomy, "rita", PASSWORD, roles=["reviewer"])
-    accounts.add_user(store, taxonomy, "dora", PASSWORD)
-    accounts.disable(store, "dora")
-    store.close()
+    library.accounts.add("alice", PASSWORD, roles=["contributor"], divisions=["trade"])
+    library.accounts.add("rita", PASSWORD, roles=["reviewer"])
+    library.accounts.add("dora", PASSWORD)
+    library.accounts.disable("dora")
+    library.close()
     return settings
 
 
@@ -65,6 +62,10 @@ def client(app):
 
 def store_of(app: Flask):
     return app.extensions["kmsearch"].store
+
+
+def accounts_of(app: Flask):
+    return app.extensions["kmsearch"].accounts
 
 
 def csrf_token(client) -> str:

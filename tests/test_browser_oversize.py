@@ -9,7 +9,6 @@ from test_browser import AXE, VIEWPORTS, serious_violations
 from web_library import watch_errors
 
 from kmsearch.library import Library
-from kmsearch.store import accounts
 from kmsearch.web import create_app
 
 pytestmark = [
@@ -24,9 +23,8 @@ LIMIT = 20_000
 def served(tmp_path_factory):
     settings = copied_settings(tmp_path_factory, "browser-oversize")
     library = Library(settings)
-    accounts.add_user(library.store, library.taxonomy, "cora", PASSWORD, roles=["contributor"],
-                      divisions=["trade"])
-    library.store.close()
+    library.accounts.add("cora", PASSWORD, roles=["contributor"], divisions=["trade"])
+    library.close()
     app = create_app({"SETTINGS": settings, "SECRET_KEY": "browser-oversize-secret-key",
                       "SESSION_COOKIE_SECURE": False, "MAX_CONTENT_LENGTH": LIMIT})
     with live_server(app) as url, chromium() as browser:

@@ -5,16 +5,15 @@ import re
 
 import pytest
 from accounts_app import (
+    accounts_of,
     csrf_token,
     make_app,
     sign_in,
-    store_of,
     whoami,
 )
 from flask import Flask
 
 from kmsearch.config import PROJECT_ROOT
-from kmsearch.store import accounts
 from kmsearch.web import create_app
 from kmsearch.web.auth import current_viewer
 from kmsearch.web.security import CONTENT_SECURITY_POLICY
@@ -98,16 +97,15 @@ def test_signing_out_is_a_post_with_a_token(client):
 
 def test_disabling_or_changing_a_signed_in_user_takes_effect_on_the_next_request(app, client):
     sign_in(client)
-    accounts.set_divisions(store_of(app), app.extensions["kmsearch"].taxonomy, "alice",
-                           ["transport"])
+    accounts_of(app).set_divisions("alice", ["transport"])
     assert whoami(client)["divisions"] == ["transport"]
-    accounts.disable(store_of(app), "alice")
+    accounts_of(app).disable("alice")
     assert whoami(client)["username"] is None
 
 
 def test_a_new_password_ends_existing_sessions(app, client):
     sign_in(client)
-    accounts.set_password(store_of(app), "alice", "a brand new passphrase")
+    accounts_of(app).set_password("alice", "a brand new passphrase")
     assert whoami(client)["username"] is None
 
 

@@ -4,6 +4,7 @@ cookie opens nothing afterwards, idle and absolute timeouts, the account page an
 import re
 
 from accounts_app import (
+    accounts_of,
     csrf_token,
     make_app,
     sign_in,
@@ -13,7 +14,6 @@ from accounts_app import (
 from click.testing import CliRunner
 
 from kmsearch.cli import cli
-from kmsearch.store import accounts
 
 
 def session_cookie(client) -> str:
@@ -56,14 +56,14 @@ def test_the_cookie_holds_a_random_token_and_the_database_only_its_hash(app, cli
 def test_disabling_a_user_ends_their_sessions_at_once(app, client):
     sign_in(client)
     cookie = session_cookie(client)
-    accounts.disable(store_of(app), "alice")
-    accounts.enable(store_of(app), "alice")
+    accounts_of(app).disable("alice")
+    accounts_of(app).enable("alice")
     assert whoami(replay(app, cookie))["username"] is None
 
 
 def test_changing_roles_ends_the_users_sessions(app, client):
     sign_in(client)
-    accounts.set_roles(store_of(app), "alice", ["viewer"])
+    accounts_of(app).set_roles("alice", ["viewer"])
     assert whoami(client)["username"] is None
     assert sign_in(client).status_code == 303
     assert whoami(client)["roles"] == ["viewer"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
@@ -32,9 +33,10 @@ DEFAULTS: dict[str, Any] = {
 SESSION_SETTINGS = ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS")  # also Settings fields
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+def create_app(config: dict[str, Any] | None = None, library: Library | None = None) -> Flask:
     """Defaults, then ``instance/kmsearch.cfg`` if present, then ``KMSEARCH_*`` variables,
-    then ``config``; the library opens its database and indexes on first use, not here."""
+    then ``config``; the library (given, or made from the settings) opens its database and
+    indexes on first use, not here."""
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -47,11 +49,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     app.json.sort_keys = False
 
-    settings = app.config["SETTINGS"] or Settings.from_env()
-    settings = replace(settings, **{
-        name.lower(): int(app.config[name]) for name in SESSION_SETTINGS if name in app.config
-    })
-    app.extensions["kmsearch"] = Library(settings)
+    if library is None:
+        settings = app.config["SETTINGS"] or Settings.from_env()
+        library = Library(replace(settings, **{
+            name.lower(): int(app.config[name]) for name in SESSION_SETTINGS if name in app.config
+        }))
+    app.extensions["kmsearch"] = library
+    # A session's cookie lasts as long as the server-side session may.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=library.settings.session_max_hours)
     app.extensions["kmsearch.default_viewer"] = default_viewer(app.config["DEFAULT_VIEWER"])
 
     for module in (search, cases, recommendations, browse, contribute, review, account, api):

@@ -3,14 +3,11 @@ header, or the configured default)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Flask, current_app, g, request
 from flask_login import LoginManager, UserMixin, current_user
 
 from ..access import ANONYMOUS, ROLES, Viewer, staff
-from ..store import accounts
-from ..store.sessions import Session
+from ..library import Session, User
 from .context import current_library
 
 DEFAULT_VIEWERS = {"anonymous": ANONYMOUS, "staff": staff()}
@@ -19,7 +16,7 @@ DEFAULT_VIEWERS = {"anonymous": ANONYMOUS, "staff": staff()}
 class SessionUser(UserMixin):
     """The account a server-side session is signed in as; the cookie holds only its token."""
 
-    def __init__(self, user: accounts.User, token: str, session: Session | None = None):
+    def __init__(self, user: User, token: str, session: Session | None = None):
         self.user = user
         self.token = token
         self.session = session
@@ -35,8 +32,6 @@ def init_auth(app: Flask) -> None:
     manager.login_view = "signin.login"
     manager.login_message = None  # pages show no flashed messages; the sign-in page explains
     manager.user_loader(load_session_user)
-    settings = app.extensions["kmsearch"].settings
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings.session_max_hours)
     app.jinja_env.globals["signed_in_account"] = signed_in_account
 
 
@@ -46,13 +41,13 @@ def load_session_user(token: str) -> SessionUser | None:
     session = library.sessions.resume(token)
     if session is None:
         return None
-    user = accounts.get_user(library.store, session.username)
+    user = library.accounts.get(session.username)
     if user is None or user.disabled:
         return None
     return SessionUser(user, token, session)
 
 
-def signed_in_account() -> accounts.User | None:
+def signed_in_account() -> User | None:
     """The account this request's session signed in with, if any."""
     return current_user.user if current_user.is_authenticated else None
 
@@ -91,7 +86,7 @@ def _viewer_from_headers() -> Viewer | None:
     if not username:
         return None
     if not current_app.config.get("TRUST_ROLE_HEADERS"):
-        return accounts.viewer_for(current_library().store, username)
+        return current_library().accounts.viewer_for(username)
     roles = _split(request.headers.get("X-Remote-Roles", "")) & set(ROLES)
     divisions = _split(request.headers.get("X-Remote-Divisions", ""))
     return Viewer(username, frozenset(roles or {"viewer"}), frozenset(divisions))

@@ -22,7 +22,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 
-from ..store import accounts
+from ..library import normal_username
 from .auth import SessionUser, signed_in_account
 from .context import current_library
 
@@ -67,12 +67,11 @@ def login():
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     library, address = current_library(), get_remote_address() or "unknown"
-    name = accounts.normal_username(username)
+    name = normal_username(username)
     if name and library.lockout.wait(name, address):
         # Still waiting: refused unchecked, and counted, so hammering only lengthens the wait.
         return _locked_out(next_url, username, library.lockout.failed(name, address))
-    viewer = accounts.authenticate(library.store, username, password) if username else None
-    user = accounts.get_user(library.store, viewer.username) if viewer else None
+    user = library.accounts.sign_in(username, password)
     if user is None:
         if name:
             library.lockout.failed(name, address)
