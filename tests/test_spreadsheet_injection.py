@@ -12,6 +12,7 @@ from kmsearch.cli import cli
 from kmsearch.config import PROJECT_ROOT, Settings
 from kmsearch.files.cells import FORMULA_STARTS, spreadsheet_safe, spreadsheet_value
 from kmsearch.files.export import to_csv
+from kmsearch.files.sheets import read_rows
 from kmsearch.files.validation import note_from_fields
 from kmsearch.library import Library
 from kmsearch.records import CaseNote, Lesson, Partner
@@ -68,6 +69,15 @@ def test_a_csv_export_starts_no_cell_with_a_formula_character():
 
 def test_an_exported_csv_reads_back_to_the_same_notes():
     assert read_back("export.csv", to_csv(HOSTILE).encode("utf-8")) == HOSTILE
+
+
+def test_the_register_importer_reads_an_exported_sheet_back_unquoted(tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_text(to_csv(HOSTILE), encoding="utf-8")
+    _, rows = read_rows(path)
+    cells = [row.cells for row in rows]
+    assert [c["title"] for c in cells] == [HYPERLINK, "-5"]
+    assert cells[0]["summary"].startswith("@SUM(") and cells[0]["partners"].startswith("+Acme")
 
 
 def test_an_exported_sheet_saved_as_xlsx_reads_back_to_the_same_notes():

@@ -85,11 +85,22 @@ CREATE TABLE IF NOT EXISTS signin_failures (username TEXT NOT NULL COLLATE NOCAS
     locked_until TEXT, PRIMARY KEY (username, address));
 """
 
+SOURCES = """
+ALTER TABLE cases ADD COLUMN source TEXT;
+UPDATE cases SET source = CASE WHEN origin = 'corpus' THEN 'corpus' ELSE origin END;
+CREATE INDEX IF NOT EXISTS cases_source ON cases (source, state);
+CREATE TABLE IF NOT EXISTS import_keys (source TEXT NOT NULL, key TEXT NOT NULL,
+    case_id TEXT NOT NULL REFERENCES cases (id), row_hash TEXT NOT NULL, updated_at TEXT,
+    PRIMARY KEY (source, key));
+CREATE INDEX IF NOT EXISTS import_keys_case ON import_keys (case_id);
+"""
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("0001_initial", INITIAL),
     ("0002_drafts", DRAFTS),
     ("0500_sessions", SESSIONS),
     ("0501_signin_failures", SIGNIN_FAILURES),
+    ("0900_case_sources", SOURCES),
 ]
 
 

@@ -11,7 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..config import PROJECT_ROOT, Settings
 from ..library import Library
-from . import account, api, browse, cases, contribute, recommendations, review, search
+from . import account, api, browse, bulk, cases, contribute, recommendations, review, search
 from .auth import default_viewer, init_auth
 from .errors import register_error_handlers
 from .security import init_security
@@ -59,7 +59,8 @@ def create_app(config: dict[str, Any] | None = None, library: Library | None = N
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=library.settings.session_max_hours)
     app.extensions["kmsearch.default_viewer"] = default_viewer(app.config["DEFAULT_VIEWER"])
 
-    for module in (search, cases, recommendations, browse, contribute, review, account, api):
+    for module in (search, cases, recommendations, browse, contribute, review, bulk, account,
+                   api):
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
     init_security(app)
