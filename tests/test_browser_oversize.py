@@ -3,7 +3,6 @@ is sent, naming the field to shorten; nothing typed is lost, and the page stays 
 as does the account page with its sessions."""
 
 import pytest
-from contribution_library import copied_settings
 from live import chromium, chromium_path, live_server
 from test_browser import AXE, VIEWPORTS, serious_violations
 from web_library import watch_errors
@@ -13,6 +12,7 @@ from kmsearch.web import create_app
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.model,
     pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed"),
 ]
 PASSWORD = "a long browser passphrase"
@@ -20,8 +20,8 @@ LIMIT = 20_000
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    settings = copied_settings(tmp_path_factory, "browser-oversize")
+def served(library_copy):
+    settings = library_copy("browser-oversize")
     library = Library(settings)
     library.accounts.add("cora", PASSWORD, roles=["contributor"], divisions=["trade"])
     library.close()

@@ -97,6 +97,7 @@ def test_a_negative_proxy_count_is_refused(settings, tmp_path):
 # Caching
 
 
+@pytest.mark.model
 @pytest.mark.parametrize("path", ["/", "/search?q=data", "/my-notes", "/account", "/login",
                                   "/no-such-page", "/api/v1/search?q=data", "/api/v1/taxonomy"])
 def test_what_a_signed_in_viewer_sees_is_never_stored(client, path):

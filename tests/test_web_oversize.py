@@ -3,6 +3,7 @@ with the form as sent, naming the field to shorten and by about how much."""
 
 import re
 
+import pytest
 from accounts_app import (
     csrf_token,
     make_app,
@@ -10,6 +11,7 @@ from accounts_app import (
     store_of,
 )
 
+pytestmark = pytest.mark.model  # the form shown back suggests links from its text
 LIMIT = 20_000
 MARKER = "the last words typed before pressing save"
 
