@@ -2,6 +2,8 @@
 routes, and helpers to sign in through the form. Test modules load it with ``pytest_plugins``."""
 
 import re
+import sqlite3
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -14,9 +16,18 @@ from kmsearch.web.auth import current_viewer
 PASSWORD = "correct horse battery"
 
 
+@pytest.fixture(scope="session")
+def accounts_db(tmp_path_factory) -> Path:
+    """The three accounts' database, made once: hashing passwords is deliberately slow."""
+    return three_accounts(tmp_path_factory.mktemp("accounts")).db_path
+
+
 @pytest.fixture
-def settings(tmp_path):
-    return three_accounts(tmp_path)
+def settings(accounts_db, tmp_path):
+    """A fresh copy of that library for each test."""
+    with sqlite3.connect(accounts_db) as source, sqlite3.connect(tmp_path / "k.db") as copy:
+        source.backup(copy)
+    return Settings.from_env(environ={}, db_path=tmp_path / "k.db", index_dir=tmp_path / "idx")
 
 
 def three_accounts(tmp_path) -> Settings:

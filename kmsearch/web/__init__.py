@@ -12,7 +12,18 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from ..config import Settings
 from ..library import Library
 from ..resources import templates_dir
-from . import account, api, browse, bulk, cases, contribute, recommendations, review, search
+from . import (
+    account,
+    api,
+    browse,
+    bulk,
+    cases,
+    contribute,
+    monitoring,
+    recommendations,
+    review,
+    search,
+)
 from .auth import default_viewer, init_auth
 from .errors import register_error_handlers
 from .security import init_security
@@ -61,8 +72,9 @@ def create_app(config: dict[str, Any] | None = None, library: Library | None = N
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=library.settings.session_max_hours)
     app.extensions["kmsearch.default_viewer"] = default_viewer(app.config["DEFAULT_VIEWER"])
 
-    for module in (search, cases, recommendations, browse, contribute, review, bulk, account,
-                   api):
+    blueprints = (search, cases, recommendations, browse, contribute, review, bulk, monitoring,
+                  account, api)
+    for module in blueprints:
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
     init_security(app)
