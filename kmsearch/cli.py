@@ -26,7 +26,7 @@ from .files.mapping import identity_mapping, load_mapping
 from .files.propose import propose_mapping as propose
 from .files.responses import parse_management_response
 from .files.sheets import read_rows
-from .library import Library, User
+from .library import Library, User, normal_username
 from .records import ACTION_STATUSES, IMPLEMENTATION_STATUSES, recommendation_id
 from .search.evaluation import METRICS, evaluate, load_beir
 from .search.request import MODES, SORTS, parse_search_request
@@ -652,6 +652,45 @@ def users_list(ctx: Context, as_json: bool) -> None:
     rows = [(u.username, ", ".join(u.roles), ", ".join(u.divisions) or "-",
              "disabled" if u.disabled else "active", u.last_login or "never") for u in found]
     click.echo(_table(rows, ("username", "roles", "divisions", "status", "last sign-in")))
+
+
+@users.command("sessions")
+@click.argument("username")
+@pass_context
+def users_sessions(ctx: Context, username: str) -> None:
+    """The user's open sign-in sessions: browser, address, when signed in and last used."""
+    library = ctx.library
+    user = library.accounts.require(username)
+    found = library.sessions.active_for(user.username)
+    if not found:
+        click.echo(f"{user.username} has no open sessions")
+        return
+    rows = [(s.id[:12], s.user_agent, s.address or "-", s.created_at, s.last_seen)
+            for s in found]
+    click.echo(_table(rows, ("session", "browser", "address", "signed in", "last used")))
+
+
+@users.command("sign-out-everywhere")
+@click.argument("username")
+@pass_context
+def users_sign_out_everywhere(ctx: Context, username: str) -> None:
+    """End every open session of the user at once (they must sign in again)."""
+    library = ctx.library
+    user = library.accounts.require(username)
+    ended = library.sessions.end_all(user.username, "ended by an administrator")
+    click.echo(f"ended {ended} session{'' if ended == 1 else 's'} of {user.username}")
+
+
+@users.command("unlock")
+@click.argument("username")
+@pass_context
+def users_unlock(ctx: Context, username: str) -> None:
+    """Lift the sign-in back-off on a username, from every address."""
+    library = ctx.library
+    name = normal_username(username)
+    cleared = library.lockout.unlock(name)
+    click.echo(f"unlocked {name}: failed sign-ins forgotten from {cleared} "
+               f"address{'' if cleared == 1 else 'es'}")
 
 
 def _new_password(from_stdin: bool) -> str:

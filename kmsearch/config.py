@@ -47,6 +47,8 @@ class Settings:
     embed_batch_size: int = 32
     max_query_length: int = 20_000  # longer text is cut to this many characters, with a note
     max_per_page: int = 100
+    session_idle_minutes: int = 120  # a signed-in session unused this long ends
+    session_max_hours: int = 12  # and every session ends this long after signing in
     today: date | None = None  # None: the real date; fixed for tests and screenshots
 
     def today_date(self) -> date:
@@ -101,7 +103,8 @@ _PATHS = {"instance_dir", "corpus_dir", "db_path", "index_dir", "taxonomy_path",
           "embedding_cache"}
 _FLOATS = {"fusion_semantic_weight"}
 _CHOICES = {"fusion": ("rrf", "convex", "zscore"), "embed_backend": ("onnx", "torch")}
-_INTS = {"rrf_k", "embed_threads", "embed_batch_size", "max_query_length", "max_per_page"}
+_INTS = {"rrf_k", "embed_threads", "embed_batch_size", "max_query_length", "max_per_page",
+         "session_idle_minutes", "session_max_hours"}
 
 
 def _convert(name: str, value: Any) -> Any:

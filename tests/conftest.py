@@ -17,6 +17,9 @@ from web_library import build_library
 
 from kmsearch.config import Settings
 
+# The accounts test application's fixtures (settings, app, client) for the web security tests.
+pytest_plugins = ("accounts_app",)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_embedding_cache(tmp_path_factory):

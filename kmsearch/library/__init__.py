@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from ..config import Settings
 from ..store.accounts import User, normal_username
 from ..store.cases import ProgressNote, Revision, SaveResult, Store, StoredCase
+from ..store.lockout import Lockout
+from ..store.sessions import Session, Sessions
 from ..taxonomy import Taxonomy, load_taxonomy
 from .accounts import Accounts
 from .reading import Reading, RecommendationView
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Accounts", "IngestReport", "Library", "ProgressNote", "RecommendationView", "Revision",
-    "SaveResult", "StoredCase", "User", "normal_username",
+    "SaveResult", "Session", "StoredCase", "User", "normal_username",
 ]
 T = TypeVar("T")
 
@@ -78,6 +80,17 @@ class Library(Reading, Writing):
     def accounts(self) -> Accounts:
         """Sign-in accounts: add, change, disable, authenticate."""
         return self._once("accounts", lambda: Accounts(self.store, self.taxonomy))
+
+    @property
+    def sessions(self) -> Sessions:
+        """Signed-in sessions, with the configured idle timeout and lifetime."""
+        return self._once("sessions", lambda: Sessions(
+            self.store, self.settings.session_idle_minutes, self.settings.session_max_hours))
+
+    @property
+    def lockout(self) -> Lockout:
+        """The sign-in limiter: failures per username and address, with back-off."""
+        return self._once("lockout", lambda: Lockout(self.store))
 
     # --- Follow-up of recommendations and monitoring (issue 8) -------------------------------
     # Key actions, overdue flags, the dashboard's figures and the partnerships report live in

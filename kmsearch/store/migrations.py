@@ -73,6 +73,19 @@ CREATE INDEX IF NOT EXISTS drafts_case ON drafts (case_id);
 CREATE INDEX IF NOT EXISTS cases_author ON cases (author);
 """
 
+SESSIONS = """
+CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, username TEXT NOT NULL COLLATE NOCASE,
+    created_at TEXT NOT NULL, last_seen TEXT NOT NULL, user_agent TEXT, address TEXT,
+    ended_at TEXT, ended_reason TEXT);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (username, ended_at);
+"""
+
+SIGNIN_FAILURES = """
+CREATE TABLE IF NOT EXISTS signin_failures (username TEXT NOT NULL COLLATE NOCASE,
+    address TEXT NOT NULL, failures INTEGER NOT NULL, last_failure TEXT NOT NULL,
+    locked_until TEXT, PRIMARY KEY (username, address));
+"""
+
 SOURCES = """
 ALTER TABLE cases ADD COLUMN source TEXT;
 UPDATE cases SET source = CASE WHEN origin = 'corpus' THEN 'corpus' ELSE origin END;
@@ -161,6 +174,8 @@ MIGRATIONS: list[tuple[str, Step]] = [
     ("0301_cases_facts_index", "CREATE INDEX IF NOT EXISTS cases_facts ON cases (state, id, "
                                "title, division, visibility, start_year, end_year, status, "
                                "good_practice)"),
+    ("0500_sessions", SESSIONS),
+    ("0501_signin_failures", SIGNIN_FAILURES),
     ("0900_case_sources", SOURCES),
 ]
 
