@@ -21,7 +21,6 @@ from .errors import KmsearchError, NotFound, ValidationError
 from .files.corpus import case_files, read_corpus, to_csv, to_json, write_markdown
 from .files.ingest import ingest as run_ingest
 from .files.ingest import known_recommendations
-from .files.responses import parse_management_response
 from .filters import parse_filters
 from .library import Library
 from .records import IMPLEMENTATION_STATUSES, recommendation_id
@@ -101,6 +100,7 @@ def ingest(ctx: Context, path: Path | None, author: str, no_index: bool) -> None
             default_evaluation=ctx.settings.default_evaluation,
             author=author,
             progress=lambda _: bar.update(1),
+            settings=ctx.settings,
         )
     for problem in report.problems:
         click.echo(f"error: {problem}", err=True)
@@ -157,15 +157,15 @@ def validate(ctx: Context, path: Path) -> None:
 @pass_context
 def import_response(ctx: Context, file: Path, evaluation_id: str, title: str | None,
                     period: str | None, report_date: str | None, is_default: bool) -> None:
-    """Import a UN management-response document as an evaluation with its recommendations."""
+    """Import a UN management-response document (.txt, .docx or .pdf) as an evaluation with
+    its recommendations; a Word or PDF original is kept as a file of the evaluation."""
     when = _parse_date(report_date) if report_date else None
-    text = _read_text(file)
-    evaluation = parse_management_response(
-        text, evaluation_id=evaluation_id, title=title, period=period, date=when,
-        source=str(file),
+    evaluation, action, warnings = ctx.library.import_response(
+        file.name, file.read_bytes(), evaluation_id=evaluation_id, title=title, period=period,
+        date=when, default=is_default,
     )
-    evaluation.default = is_default
-    action = ctx.library.store.save_evaluation(evaluation)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"{evaluation.id}: {action}, {len(evaluation.recommendations)} recommendations "
                f"({evaluation.title}, {evaluation.period}, {evaluation.date})")
     rows = [(r.number, r.response, r.timeline or "-", _shorten(r.text, 60))
@@ -307,6 +307,8 @@ def search(ctx: Context, query: str, mode: str, doc_type: tuple[str, ...], year_
         click.echo(f"\n{rank:>3}. [{label}] {doc.title}  ({doc.division}, {years}, "
                    f"{doc.status}; score {hit.score:.4f})")
         click.echo(f"     {plain_url(doc.type, doc.id)}")
+        if hit.page is not None:
+            click.echo(f"     in {hit.page.name}, page {hit.page.page}")
         click.echo(textwrap.fill(_plain(hit.snippet), width=96, initial_indent="     ",
                                  subsequent_indent="     "))
 
@@ -519,13 +521,6 @@ def _parse_date(value: str) -> date:
         raise click.BadParameter(f"expected YYYY-MM-DD, found {value!r}") from exc
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise click.FileError(str(path), f"not UTF-8: invalid byte at offset {exc.start}") from exc
-
-
 def _echo_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
 
@@ -538,3 +533,11 @@ def _json_default(value: object) -> object:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
+def _register_document_commands() -> None:
+    from .cli_documents import attach, brief
+
+    cli.add_command(attach)
+    cli.add_command(brief)
+
+
+_register_document_commands()

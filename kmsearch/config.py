@@ -25,10 +25,19 @@ class Settings:
     embed_batch_size: int = 32
     max_query_length: int = 1000
     max_per_page: int = 100
+    attachments_path: Path | None = None  # default: <database folder>/attachments
+    max_attachment_bytes: int = 20 * 1024 * 1024
+    max_attachment_pages: int = 500  # pages (slides, sheets) beyond this are not searchable
+    extract_seconds: int = 30  # time budget of one file's text extraction
 
     @property
     def embedding_cache_file(self) -> Path:
         return self.embedding_cache or self.index_dir / "embedding-cache.sqlite"
+
+    @property
+    def attachments_dir(self) -> Path:
+        """Where attached files are kept: outside the database, beside it in the instance."""
+        return self.attachments_path or self.db_path.parent / "attachments"
 
     @property
     def taxonomy_file(self) -> Path:
@@ -49,8 +58,10 @@ class Settings:
         return replace(cls(), **values)
 
 
-_PATHS = {"corpus_dir", "db_path", "index_dir", "taxonomy_path", "embedding_cache"}
-_INTS = {"rrf_k", "embed_threads", "embed_batch_size", "max_query_length", "max_per_page"}
+_PATHS = {"corpus_dir", "db_path", "index_dir", "taxonomy_path", "embedding_cache",
+          "attachments_path"}
+_INTS = {"rrf_k", "embed_threads", "embed_batch_size", "max_query_length", "max_per_page",
+         "max_attachment_bytes", "max_attachment_pages", "extract_seconds"}
 
 
 def _convert(name: str, value: Any) -> Any:

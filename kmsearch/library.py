@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import datetime
 import threading
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .access import Viewer, can_see
 from .config import Settings
-from .errors import NotFound
-from .records import Evaluation, Lesson, Recommendation
+from .errors import NotFound, Problem
+from .records import Attachment, Evaluation, Lesson, Recommendation
 from .store.cases import Store, StoredCase
 from .taxonomy import Taxonomy, load_taxonomy
 
 if TYPE_CHECKING:
+    from .files.attachments import Attachments
+    from .files.briefs import Brief
     from .search.service import SearchService
 
 
@@ -49,6 +53,62 @@ class Library:
 
         with self._lock:
             return SearchService(self.store, self.taxonomy, self.settings)
+
+    @cached_property
+    def attachments(self) -> Attachments:
+        """Attached files: kept outside the database, their text extracted once."""
+        from .files.attachments import Attachments
+
+        return Attachments(self.store, self.settings)
+
+    def attached_file(self, case_id: str, sha256: str, viewer: Viewer) -> tuple[Attachment, Path]:
+        """A file attached to a note this viewer may see (in any workflow state the viewer may
+        see it in), and where its bytes are; NotFound for anyone else, as for a missing file."""
+        from .workflow.permissions import may_view
+
+        stored = self.store.get_case(case_id)
+        found = stored and next((a for a in stored.note.attachments if a.sha256 == sha256), None)
+        if stored is None or found is None or not may_view(viewer, stored):
+            raise NotFound("No such attached file.")
+        path = self.attachments.path(found)
+        if not path.is_file():
+            raise NotFound(f"The file {found.name} is missing from the attachments folder.")
+        return found, path
+
+    def import_response(
+        self, name: str, data: bytes, *, evaluation_id: str, title: str | None = None,
+        period: str | None = None, date: datetime.date | None = None, default: bool = False,
+    ) -> tuple[Evaluation, str, list[Problem]]:
+        """Parse a management response (.txt, .docx or .pdf), save its evaluation and keep the
+        original file with it: the evaluation, "created", "updated" or "unchanged", and
+        warnings (pages of a PDF without text)."""
+        from .files.responsedocs import read_response
+
+        evaluation, found = read_response(name, data, evaluation_id=evaluation_id, title=title,
+                                          period=period, date=date)
+        evaluation.default = default
+        added = self.attachments.add(name, data)
+        action = self.store.save_evaluation(evaluation)
+        self.attachments.files.keep_for_evaluation(evaluation.id, added.attachment)
+        return evaluation, action, found.warnings(name)
+
+    def evaluation_file(self, evaluation_id: str, sha256: str) -> tuple[Attachment, Path]:
+        """An original document of an evaluation (evaluations are public, like their pages)."""
+        files = self.attachments.files
+        found = next((a for a in files.evaluation_files(evaluation_id) if a.sha256 == sha256),
+                     None)
+        if found is None or not files.path(sha256).is_file():
+            raise NotFound("No such document of this evaluation.")
+        return found, files.path(sha256)
+
+    def brief(self, case_id: str, viewer: Viewer) -> Brief:
+        """The printable one-page brief of a published note this viewer may see."""
+        from .files.briefs import make_brief
+
+        stored = self.get_case(case_id, viewer)
+        recs = [rec for rec_id in stored.note.recommendations
+                if (rec := self.store.get_recommendation(rec_id)) is not None]
+        return make_brief(stored.note, self.taxonomy, recs)
 
     def visible(self, stored: StoredCase | None, viewer: Viewer) -> bool:
         return (

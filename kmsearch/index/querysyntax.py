@@ -22,7 +22,8 @@ from ..taxonomy import Taxonomy
 # English Porter stemming and stop words, shared by indexing, parsing and highlighting.
 STEMMING = StemmingAnalyzer()
 # BM25F field boosts, applied at query time so that tuning them needs no re-index.
-FIELD_BOOSTS = {"title": 4.0, "summary": 2.0, "lessons": 2.0, "body": 1.0, "partners": 0.7}
+FIELD_BOOSTS = {"title": 4.0, "summary": 2.0, "lessons": 2.0, "body": 1.0, "partners": 0.7,
+                "attachments": 0.5}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
 # Query field -> vocabulary its values are resolved in (None: a fixed, lowercase vocabulary).
 QUERY_FILTERS = {
@@ -235,6 +236,7 @@ def filter_query(
         "status": filters.status,
         "kind": filters.kind,
         "type": filters.type,
+        "document": filters.document,
     }
     clauses += [_any(field, values) for field, values in facets.items() if values]
     if filters.good_practice:

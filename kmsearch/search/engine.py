@@ -8,6 +8,7 @@ from html import escape
 import numpy as np
 
 from ..access import ANONYMOUS, Viewer
+from ..documents import DOCUMENT_LABELS, PageRef
 from ..errors import Problem, ValidationError
 from ..filters import FACETS, NO_FILTERS, Filters
 from ..index.catalog import FACET_NAMES, Catalog
@@ -68,6 +69,7 @@ class SearchEngine:
         mask = catalog.mask(filters, viewer)
         depth = max(self.settings.depth, page * per_page)
         keyword_hits: dict[str, str] = {}
+        keyword_pages: dict[str, int] = {}
         passages: dict[str, str] = {}
         suggestion = None
         if not query:
@@ -83,6 +85,7 @@ class SearchEngine:
                 )
                 candidates.append(self._keyword_rows(result))
                 keyword_hits = {h.key: h.snippet for h in result.hits}
+                keyword_pages = {h.key: h.page for h in result.hits if h.page is not None}
                 scores = {h.key: h.score for h in result.hits}
                 rankings.append(([h.key for h in result.hits], scores))
                 suggestion = result.suggestion
@@ -104,7 +107,7 @@ class SearchEngine:
             ranked = self._by_date(rows, dict(ranked))
         start = (page - 1) * per_page
         hits = [
-            Hit(doc, score, self._snippet(doc.key, keyword_hits, passages, doc))
+            Hit(doc, score, *self._snippet(doc.key, keyword_hits, keyword_pages, passages, doc))
             for key, score in ranked[start : start + per_page]
             for doc in [catalog.docs[catalog.rows[key]]]
         ]
@@ -183,15 +186,23 @@ class SearchEngine:
         order = np.lexsort((rows, -relevance, -self.catalog.start_years[rows]))
         return [(docs[r].key, float(relevance[i])) for i, r in ((i, rows[i]) for i in order)]
 
-    def _snippet(self, key: str, keyword_hits: dict, passages: dict, doc) -> str:
+    def _snippet(
+        self, key: str, keyword_hits: dict, keyword_pages: dict, passages: dict, doc
+    ) -> tuple[str, PageRef | None]:
+        """The snippet, and the attached page it was found on (None: in the note itself)."""
         snippet = keyword_hits.get(key, "")
         if "<mark>" in snippet:
-            return snippet
+            page = keyword_pages.get(key)
+            return snippet, doc.pages[page] if page is not None else None
         if key in passages:
-            return escape(_shorten(passages[key]))
+            page_ref = doc.page_of(passages[key])
+            text = passages[key]
+            if page_ref is not None:  # the title the passage starts with is not on the page
+                text = text[len(" ".join(doc.title.split())):].lstrip(". ") or text
+            return escape(_shorten(text)), page_ref
         if snippet:
-            return snippet
-        return escape(_shorten(doc.summary or doc.lessons or doc.body))
+            return snippet, None
+        return escape(_shorten(doc.summary or doc.lessons or doc.body)), None
 
     def _facets(self, rows: np.ndarray, filters: Filters) -> dict[str, list[FacetValue]]:
         counts = self.catalog.facet_counts(rows)
@@ -217,6 +228,8 @@ class SearchEngine:
             return self.taxonomy.vocabulary(vocabulary).name_of(value)
         if name == "good_practice":
             return "Good practice"
+        if name == "document":
+            return DOCUMENT_LABELS.get(str(value), str(value))
         return str(value).replace("-", " ").capitalize() if isinstance(value, str) else str(value)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..documents import IndexDoc
+from ..documents import IndexDoc, PageRef
 from ..filters import Filters
 
 MODES = ("hybrid", "keyword", "semantic")
@@ -18,6 +18,7 @@ class Hit:
     doc: IndexDoc
     score: float
     snippet: str = ""
+    page: PageRef | None = None  # set when the snippet is from an attached file's page
 
     @property
     def key(self) -> str:

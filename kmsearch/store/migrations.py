@@ -72,9 +72,30 @@ CREATE INDEX IF NOT EXISTS drafts_case ON drafts (case_id);
 CREATE INDEX IF NOT EXISTS cases_author ON cases (author);
 """
 
+# Attached files: their bytes live under the instance folder, found by hash; here what was
+# detected in them and the text of each page, extracted once per content hash.
+ATTACHMENTS = """
+CREATE TABLE IF NOT EXISTS attachment_files (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL,
+    type TEXT NOT NULL, pages INTEGER NOT NULL DEFAULT 0, searchable INTEGER NOT NULL DEFAULT 0,
+    message TEXT NOT NULL DEFAULT '', seconds REAL, created_at TEXT);
+CREATE TABLE IF NOT EXISTS attachment_pages (
+    sha256 TEXT NOT NULL REFERENCES attachment_files (sha256), page INTEGER NOT NULL,
+    text TEXT NOT NULL, PRIMARY KEY (sha256, page));
+"""
+
+# The original documents an evaluation was imported from (a management response as PDF...).
+EVALUATION_FILES = """
+CREATE TABLE IF NOT EXISTS evaluation_files (
+    evaluation_id TEXT NOT NULL REFERENCES evaluations (id),
+    sha256 TEXT NOT NULL REFERENCES attachment_files (sha256), name TEXT NOT NULL,
+    size INTEGER, type TEXT, created_at TEXT, PRIMARY KEY (evaluation_id, sha256));
+"""
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("0001_initial", INITIAL),
     ("0002_drafts", DRAFTS),
+    ("0600_attachments", ATTACHMENTS),
+    ("0601_evaluation_files", EVALUATION_FILES),
 ]
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..access import Viewer
 from ..errors import Conflict, Forbidden, NotFound, Problem, ValidationError
+from ..files.attachments import Added, with_attachment, without_attachment
 from ..files.corpus import parse_case_text
 from ..files.validation import note_from_fields
 from ..index.indexer import SEARCHABLE_STATES
@@ -75,6 +76,14 @@ class WorkItem:
 class MyNotes:
     drafts: list[Draft]  # unfinished forms and refused versions, not notes yet
     notes: dict[str, list[WorkItem]]  # by status, in WORK_STATES order
+
+
+@dataclass
+class AttachOutcome:
+    """The file attached (with what reading it found) and the revision that holds it."""
+
+    added: Added
+    saved: SaveOutcome
 
 
 @dataclass
@@ -224,6 +233,46 @@ class Contributions:
         return self._move(viewer, stored, self._state_before_archive(stored), comment, None,
                           ("archived",))
 
+    def attach(self, viewer: Viewer, case_id: str, name: str, data: bytes, *,
+               expected_revision: int | None = None, comment: str = "") -> AttachOutcome:
+        """Attach a file to a note as a new revision; like any change by a contributor, the
+        note goes back through review. A file that cannot be read is kept and reported."""
+        stored = self._editable(viewer, case_id)
+        self._not_archived(stored)
+        added = self.library.attachments.add(name, data)
+        note = with_attachment(stored.note, added.attachment)
+        why = comment or f"attached {added.attachment.name}"
+        return AttachOutcome(added, self._change(viewer, stored, note, why, expected_revision))
+
+    def detach(self, viewer: Viewer, case_id: str, sha256: str, *,
+               expected_revision: int | None = None, comment: str = "") -> SaveOutcome:
+        """Take a file off a note as a new revision; its bytes stay for the older revisions."""
+        stored = self._editable(viewer, case_id)
+        self._not_archived(stored)
+        gone = [a.name for a in stored.note.attachments if a.sha256 == sha256]
+        if not gone:
+            raise NotFound(f"Case note {case_id!r} has no such attached file.")
+        note = without_attachment(stored.note, sha256)
+        return self._change(viewer, stored, note, comment or f"removed {gone[0]}",
+                            expected_revision)
+
+    def _change(self, viewer: Viewer, stored: StoredCase, note: CaseNote, comment: str,
+                expected_revision: int | None) -> SaveOutcome:
+        state = stored.state if may_review(viewer) else "draft"
+        result = self.store.save_case(
+            note, author=viewer.username, comment=comment, state=state,
+            expected_revision=stored.revision if expected_revision is None else expected_revision,
+        )
+        if result.action != "unchanged":
+            self._reindex(stored.id, state, stored.state)
+        return SaveOutcome(result.action, stored.id, result.revision, state)
+
+    @staticmethod
+    def _not_archived(stored: StoredCase) -> None:
+        if stored.state == "archived":
+            raise Conflict(f"Case note {stored.id!r} is archived; an admin must restore it "
+                           "before it can be changed.")
+
     def import_files(self, viewer: Viewer, files: list[tuple[str, bytes]]) -> ImportReport:
         """Each uploaded note becomes a draft; problems are reported per file and row, and a
         bad type or size refuses the whole upload before anything is saved."""
@@ -299,6 +348,7 @@ class Contributions:
                                   draft.body, "draft")
         except ValidationError:
             return None
+        note.attachments = list(current.note.attachments)
         theirs = Revision(current.revision, "", current.updated_by, current.updated_at, "",
                           current.note, current.state)
         yours = Revision(0, "", viewer.username or "", draft.updated_at, "", note, current.state)
@@ -335,6 +385,9 @@ class Contributions:
         fields["id"] = fields.get("id") or self._free_id(fields.get("title"))
         self._check_division(viewer, fields.get("division"), source)
         note = self._validate(fields, body, source)
+        # Files are attached and removed on their own (``attach``), never through the form.
+        note.attachments = list(current.note.attachments) if current is not None else [
+            a for a in note.attachments if a.sha256]
         if current is not None:
             note = _keep_order(note, current.note)
         if current is None and explicit_id and self.store.get_case(note.id) is not None:
