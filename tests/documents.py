@@ -156,7 +156,7 @@ def docx_with_pages(pages: list[str]) -> bytes:
     return out.getvalue()
 
 
-def docx_bomb(unpacked_mb: int = 400) -> bytes:
+def docx_bomb(unpacked_mb: int = 40) -> bytes:
     """A Word file whose document part unpacks to ``unpacked_mb`` MB of zeros: a zip bomb."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
