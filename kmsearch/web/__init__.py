@@ -8,7 +8,17 @@ from flask import Flask
 
 from ..config import PROJECT_ROOT, Settings
 from ..library import Library
-from . import api, browse, cases, contribute, documents, recommendations, review, search
+from . import (
+    api,
+    browse,
+    cases,
+    contribute,
+    documents,
+    recommendations,
+    responses,
+    review,
+    search,
+)
 from .auth import default_viewer, init_auth
 from .errors import register_error_handlers
 from .security import init_security
@@ -47,7 +57,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["kmsearch"] = Library(settings)
     app.extensions["kmsearch.default_viewer"] = default_viewer(app.config["DEFAULT_VIEWER"])
 
-    for module in (search, cases, recommendations, browse, contribute, review, documents, api):
+    for module in (search, cases, recommendations, browse, contribute, review, documents,
+                   responses, api):
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
     init_security(app)

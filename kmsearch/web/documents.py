@@ -12,7 +12,7 @@ from .context import current_library
 from .contribute import current_contributions
 
 blueprint = Blueprint("documents", __name__)
-UPLOAD_ENDPOINTS = {"documents.attach", "review.responses"}
+UPLOAD_ENDPOINTS = {"documents.attach", "responses.upload"}
 
 
 def init_uploads(app: Flask) -> None:
