@@ -17,8 +17,8 @@ MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "md": "text/markdown; charset=utf-8",
-    "txt": "text/plain; charset=utf-8",
+    "md": "text/markdown",  # Flask adds "; charset=utf-8" to text types
+    "txt": "text/plain",
 }
 # the part every file of an Office type has, in the zip that holds it
 _OFFICE_PARTS = {"word/document.xml": "docx", "xl/workbook.xml": "xlsx",

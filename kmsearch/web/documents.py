@@ -41,6 +41,17 @@ def download(case_id: str, sha256: str):
     return response
 
 
+@blueprint.get("/evaluations/<evaluation_id>/files/<sha256>")
+def original(evaluation_id: str, sha256: str):
+    """An evaluation's original document, as a download."""
+    found, path = current_library().evaluation_file(evaluation_id, sha256)
+    response = send_file(path, mimetype=MEDIA_TYPES.get(found.type, "application/octet-stream"),
+                         as_attachment=True, download_name=found.name, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
 @blueprint.post("/contribute/<case_id>/attachments")
 def attach(case_id: str):
     """Attach one or more files; what reading each one found is shown on the note's page."""

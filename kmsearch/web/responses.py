@@ -1,14 +1,12 @@
-"""Management responses uploaded by reviewers as text, Word or PDF files, and the original
-documents an evaluation was imported from."""
+"""Management responses uploaded by reviewers as text, Word or PDF files."""
 
 from __future__ import annotations
 
 import datetime
 
-from flask import Blueprint, Response, render_template, request, send_file
+from flask import Blueprint, Response, render_template, request
 
 from ..errors import Forbidden, Problem, ValidationError
-from ..files.filetypes import MEDIA_TYPES
 from ..workflow.permissions import may_review
 from .auth import current_viewer
 from .context import current_library
@@ -49,17 +47,6 @@ def upload():
     html = render_template("review_responses.html", form=form, problems=problems,
                            imported=imported)
     return Response(html, status=status, mimetype="text/html")
-
-
-@blueprint.get("/evaluations/<evaluation_id>/files/<sha256>")
-def original(evaluation_id: str, sha256: str):
-    """An evaluation's original document, as a download."""
-    found, path = current_library().evaluation_file(evaluation_id, sha256)
-    response = send_file(path, mimetype=MEDIA_TYPES.get(found.type, "application/octet-stream"),
-                         as_attachment=True, download_name=found.name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
 
 
 @blueprint.app_context_processor
