@@ -144,3 +144,22 @@ def test_document_pages_pass_axe_and_fit_a_phone(page, base_url, viewport):
         found[name] += [f"{overflow}px sideways scrolling"] if overflow > 0 else []
     assert found == dict.fromkeys(paths, [])
     assert page.errors == []
+
+
+def test_the_brief_of_the_longest_note_prints_on_at_most_two_pages(page, base_url):
+    import io
+
+    from pypdf import PdfReader
+
+    sign_in(page, base_url, "rita", "/review/responses")
+    library_notes = page.request.get(f"{base_url}/api/v1/cases?per_page=100").json()["cases"]
+    sizes = {}
+    for item in library_notes:
+        detail = page.request.get(f"{base_url}/api/v1/cases/{item['id']}").json()
+        sizes[item["id"]] = len(detail["summary"]) + sum(len(x["text"]) for x in detail["lessons"])
+    longest = max(sizes, key=sizes.get)
+    page.goto(f"{base_url}/cases/{longest}/brief")
+    page.emulate_media(media="print")
+    printed = PdfReader(io.BytesIO(page.pdf(format="A4")))
+    assert len(printed.pages) <= 2, f"{longest}: {len(printed.pages)} pages"
+    assert "Back to the case note" not in printed.pages[0].extract_text()
