@@ -187,7 +187,9 @@ def export(ctx: Context, fmt: str, output: Path | None, states: tuple[str, ...])
     if fmt == "markdown":
         folder = output or Path("export") / "cases"
         paths = write_markdown(notes, folder, default_evaluation=ctx.settings.default_evaluation)
-        click.echo(f"wrote {len(paths)} notes to {folder}")
+        files = ctx.library.export_attachments(notes, folder)
+        click.echo(f"wrote {len(paths)} notes to {folder}"
+                   + (f", with {files} attached files" if files else ""))
         return
     text = to_json(notes) if fmt == "json" else to_csv(notes)
     if output:

@@ -101,6 +101,21 @@ class Library:
             raise NotFound("No such document of this evaluation.")
         return found, files.path(sha256)
 
+    def export_attachments(self, notes: list, folder: Path) -> int:
+        """Copy the notes' attached files beside an exported corpus, where its files name them."""
+        import shutil
+
+        from .files.export import exported_path
+
+        copied = 0
+        for note in notes:
+            for attachment in note.attachments:
+                target = Path(folder) / exported_path(note.id, attachment.name)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(self.attachments.path(attachment), target)
+                copied += 1
+        return copied
+
     def brief(self, case_id: str, viewer: Viewer) -> Brief:
         """The printable one-page brief of a published note this viewer may see."""
         from .files.briefs import make_brief

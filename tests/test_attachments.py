@@ -178,3 +178,30 @@ def test_corpus_notes_name_their_files_relative_to_the_note(attachments, tmp_pat
     missing = replace(note, attachments=[Attachment("gone.pdf", source="files/gone.pdf")])
     with pytest.raises(ValidationError, match="attachments: cannot read 'files/gone.pdf'"):
         attachments.resolve(missing, folder / "n.md")
+
+
+def test_an_exported_corpus_carries_its_files_and_reads_back_the_same(tmp_path):
+    from click.testing import CliRunner
+
+    from kmsearch.cli import cli
+    from kmsearch.config import PROJECT_ROOT
+
+    env = {"KMSEARCH_DB": str(tmp_path / "db" / "kmsearch.db"),
+           "KMSEARCH_INDEX_DIR": str(tmp_path / "indexes"),
+           "KMSEARCH_CORPUS_DIR": str(PROJECT_ROOT / "corpus")}
+    runner = CliRunner()
+    assert runner.invoke(cli, ["ingest", "--no-index"], env=env).exit_code == 0
+    report = tmp_path / "report.pdf"
+    report.write_bytes(pdf_with_pages(PAGES))
+    attached = runner.invoke(cli, ["attach", "cefact-garment-traceability", str(report)],
+                             env=env)
+    assert attached.exit_code == 0, attached.output
+    assert "report.pdf (PDF," in attached.output and "3 pages read) updated" in attached.output
+    out = tmp_path / "export"
+    exported = runner.invoke(cli, ["export", "-o", str(out)], env=env)
+    assert "with 1 attached files" in exported.output
+    text = (out / "cefact-garment-traceability.md").read_text(encoding="utf-8")
+    assert "attachments: [files/cefact-garment-traceability/report.pdf]" in text
+    assert (out / "files" / "cefact-garment-traceability" / "report.pdf").read_bytes() == \
+        report.read_bytes()
+    assert runner.invoke(cli, ["validate", str(out)], env=env).exit_code == 0
