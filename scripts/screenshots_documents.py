@@ -19,7 +19,6 @@ from kmsearch.access import staff
 from kmsearch.config import PROJECT_ROOT
 from kmsearch.library import Library
 from kmsearch.web import create_app
-from kmsearch.workflow.contributions import Contributions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -76,7 +75,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="kmsearch-screenshots-") as tmp:
         settings = build_library(Path(tmp))
         library = Library(settings)
-        service, reviewer = Contributions(library), staff("pmu", "reviewer")
+        service, reviewer = library.contributions, staff("pmu", "reviewer")
         service.attach(reviewer, CASE, "traceability-final-report.pdf", report_pdf())
         service.attach(reviewer, CASE, "steering-committee-minutes.docx", minutes_docx())
         library.search.indexes.flush()

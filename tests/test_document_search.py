@@ -18,7 +18,6 @@ from kmsearch.access import ANONYMOUS
 from kmsearch.errors import NotFound
 from kmsearch.filters import Filters
 from kmsearch.library import Library
-from kmsearch.workflow.contributions import Contributions
 
 PAGE_THREE = "The tidal turbine warranty covers blade erosion for twelve winters."
 PDF_PAGES = [
@@ -34,7 +33,7 @@ SECRET_PAGES = ["Confidential due diligence on the cobalt refinery and its smelt
 @pytest.fixture(scope="module")
 def library(tmp_path_factory):
     library = Library(copied_settings(tmp_path_factory, "document-search"))
-    service = Contributions(library)
+    service = library.contributions
     service.attach(REVIEWER, TRANSPORT_PUBLIC, "mou-2019.pdf", pdf_with_pages(PDF_PAGES))
     service.attach(REVIEWER, TRANSPORT_PUBLIC, "minutes.docx", docx_with_pages(DOCX_PAGES))
     service.attach(REVIEWER, TRADE_RESTRICTED, "due-diligence.pdf", pdf_with_pages(SECRET_PAGES))
@@ -109,7 +108,7 @@ def test_the_file_is_given_only_to_those_who_may_see_the_note(library):
 
 
 def test_a_contributors_attachment_goes_through_review_with_the_note(library):
-    service = Contributions(library)
+    service = library.contributions
     created = service.save_draft(TRADE, form_fields("Port community data pilot"), "Body text.")
     case_id = created.case_id
     outcome = service.attach(TRADE, case_id, "pilot.pdf",
@@ -127,7 +126,7 @@ def test_a_contributors_attachment_goes_through_review_with_the_note(library):
 
 
 def test_editing_the_form_keeps_the_files_and_removing_one_keeps_its_bytes(library):
-    service = Contributions(library)
+    service = library.contributions
     stored = library.store.get_case(TRANSPORT_PUBLIC)
     fields = form_fields("Road safety campaign sponsorship, revised", division="transport")
     service.save_draft(REVIEWER, fields, stored.note.body, case_id=TRANSPORT_PUBLIC,

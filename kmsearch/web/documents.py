@@ -87,10 +87,8 @@ def brief(case_id: str):
 
 @blueprint.get("/cases/<case_id>/brief.docx")
 def brief_docx(case_id: str):
-    from ..files.briefs import brief_docx as build
-
-    found = current_library().brief(case_id, current_viewer())
-    response = Response(build(found), mimetype=MEDIA_TYPES["docx"])
+    data = current_library().brief_docx(case_id, current_viewer())
+    response = Response(data, mimetype=MEDIA_TYPES["docx"])
     response.headers["Content-Disposition"] = f'attachment; filename="{case_id}-brief.docx"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
@@ -115,5 +113,4 @@ def _facts(found):
 
 def _attached_files(note) -> dict:
     """What reading each attached file found, by hash (for sizes, pages and warnings)."""
-    attachments = current_library().attachments
-    return {a.sha256: attachments.info(a) for a in note.attachments}
+    return current_library().attached_files(note)

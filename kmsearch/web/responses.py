@@ -51,7 +51,7 @@ def upload():
 
 @blueprint.app_context_processor
 def response_helpers() -> dict:
-    return {"evaluation_files": current_library().attachments.files.evaluation_files}
+    return {"evaluation_files": current_library().evaluation_files}
 
 
 def _date(value: str) -> datetime.date | None:
