@@ -3,7 +3,8 @@ an upload reads them (a worker process with a time budget), and the cost of a ca
 
     .venv/bin/python benchmarks/extract_bench.py [--pages 50] [--runs 7]
 
-Needs the dev extra (fpdf2 writes the PDFs). Prints median and p95 over the runs.
+Needs the dev extra (fpdf2 writes the PDFs, with the tests' document makers). Prints median
+and p95 over the runs.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ from kmsearch.files.attachments import Attachments
 from kmsearch.files.extract import extract
 from kmsearch.store.cases import Store
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from documents import docx_with_pages, pdf_with_pages  # noqa: E402  (the tests' document makers)
+
 WORDS = ("partnership", "standard", "traceability", "customs", "emissions", "road", "safety",
          "data", "sharing", "forest", "housing", "energy", "methane", "statistics", "vehicle",
          "supplier", "audit", "results", "pilot", "division", "agreement", "annex", "budget")
@@ -37,31 +41,6 @@ def page_text(rng: random.Random, words: int = 450) -> str:
         sentences.append(sentence.capitalize() + ".")
         count += length
     return " ".join(sentences)
-
-
-def make_pdf(pages: list[str]) -> bytes:
-    from fpdf import FPDF
-
-    pdf = FPDF(format="A4")
-    pdf.set_font("helvetica", size=10)
-    for text in pages:
-        pdf.add_page()
-        pdf.multi_cell(0, 5, text)
-    return bytes(pdf.output())
-
-
-def make_docx(pages: list[str]) -> bytes:
-    from docx import Document
-    from docx.enum.text import WD_BREAK
-
-    document = Document()
-    for number, text in enumerate(pages):
-        if number:
-            document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-        document.add_paragraph(text)
-    out = io.BytesIO()
-    document.save(out)
-    return out.getvalue()
 
 
 def make_xlsx(pages: list[str]) -> bytes:
@@ -93,7 +72,7 @@ def make_pptx(pages: list[str]) -> bytes:
     return out.getvalue()
 
 
-MAKERS = {"pdf": make_pdf, "docx": make_docx, "xlsx": make_xlsx, "pptx": make_pptx}
+MAKERS = {"pdf": pdf_with_pages, "docx": docx_with_pages, "xlsx": make_xlsx, "pptx": make_pptx}
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -126,7 +105,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(db_path=Path(tmp) / "kmsearch.db")
         attachments = Attachments(Store(settings.db_path), settings)
-        data = make_pdf(texts)
+        data = pdf_with_pages(texts)
         attachments.add("first.pdf", data)
         cached = []
         for _ in range(args.runs):

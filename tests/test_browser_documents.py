@@ -10,6 +10,7 @@ from contribution_library import copied_settings
 from documents import docx_with_pages, pdf_with_pages
 from live import chromium, chromium_path, live_server
 from test_browser import AXE, VIEWPORTS, serious_violations
+from test_browser_contribute import PASSWORD, sign_in
 from web_library import watch_errors
 
 from kmsearch.library import Library
@@ -23,7 +24,6 @@ pytestmark = [
         reason="Chromium is not installed (/usr/bin/chromium); on Debian: apt-get install chromium",
     ),
 ]
-PASSWORD = "a long browser passphrase"
 TITLE = "Wharf crane retrofit with a port equipment maker"
 PHRASE = "pelican hoist calibration schedule"
 PDF_PAGES = ["Memorandum of understanding on the crane retrofit.",
@@ -60,14 +60,6 @@ def page(browser):
     watch_errors(page)
     yield page
     context.close()
-
-
-def sign_in(page, base_url, username, next_path):
-    page.goto(f"{base_url}/login?next={next_path}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{next_path}")
 
 
 def sign_out(page):

@@ -9,6 +9,7 @@ import pytest
 from contribution_library import TRADE_RESTRICTED, TRANSPORT_PUBLIC, copied_settings
 from documents import pdf_with_pages, response_docx
 from docx import Document
+from test_web_contribute import token
 from web_library import signed_in
 
 from kmsearch.web import create_app
@@ -17,7 +18,6 @@ TRADE = signed_in("tina", "contributor", "trade")
 TRANSPORT = signed_in("tom", "contributor", "transport")
 REVIEWER = signed_in("rita", "reviewer")
 READER = signed_in("vic", "viewer")
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 PAGES = ["Scope of the campaign.", "Budget lines.",
          "The lighthouse keepers pension annex applies from the third year."]
 
@@ -36,10 +36,6 @@ def app(tmp_path_factory):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def token(client, headers, path="/contribute/new") -> str:
-    return TOKEN.search(client.get(path, headers=headers).get_data(as_text=True)).group(1)
 
 
 def attach(client, case_id, headers, files):

@@ -75,20 +75,16 @@ def brief_docx(brief: Brief) -> bytes:
         cells[0].width, cells[1].width = Cm(4.0), Cm(13.4)
     document.add_heading("Summary", level=2)
     document.add_paragraph(brief.summary)
-    if brief.recommendations:
-        document.add_heading("Recommendations it illustrates", level=2)
-        for label, text in brief.recommendations:
+    for heading, items in (("Recommendations it illustrates", brief.recommendations),
+                           ("Lessons", brief.lessons)):
+        if items:
+            document.add_heading(heading, level=2)
+        for label, text in items:
             paragraph = document.add_paragraph(style="List Bullet")
             paragraph.add_run(f"{label}: ").bold = True
             paragraph.add_run(text)
-    if brief.lessons:
-        document.add_heading("Lessons", level=2)
-        for kind, text in brief.lessons:
-            paragraph = document.add_paragraph(style="List Bullet")
-            paragraph.add_run(f"{kind}: ").bold = True
-            paragraph.add_run(text)
-        if brief.more_lessons:
-            document.add_paragraph(f"and {brief.more_lessons} more in the library.")
+    if brief.more_lessons:
+        document.add_paragraph(f"and {brief.more_lessons} more in the library.")
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

@@ -17,13 +17,13 @@ from typing import Any, Protocol
 from ..access import Viewer
 from ..config import Settings
 from ..errors import Conflict, Forbidden, NotFound, Problem, ValidationError
-from ..files.attachments import Added, Attachments, with_attachment, without_attachment
 from ..files.corpus import parse_case_text
 from ..files.validation import note_from_fields
 from ..records import CaseNote
 from ..store.cases import Revision, SaveResult, Store, StoredCase
 from ..store.drafts import Draft, Drafts
 from ..taxonomy import Taxonomy
+from .attaching import Attaching
 from .notediff import NoteDiff, diff_revisions
 from .permissions import may_contribute, may_edit_division, may_review, may_see_history, may_view
 from .uploads import Entry, check_files, read_upload
@@ -77,14 +77,6 @@ class MyNotes:
 
 
 @dataclass
-class AttachOutcome:
-    """The file attached (with what reading it found) and the revision that holds it."""
-
-    added: Added
-    saved: SaveOutcome
-
-
-@dataclass
 class ImportReport:
     saved: list[SaveOutcome] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
@@ -120,7 +112,7 @@ class CaseWriter(Protocol):
                   expected_revision: int | None = None) -> SaveResult: ...
 
 
-class Contributions:
+class Contributions(Attaching):
     """The contribution and review service: reads from the store, saves notes through
     ``cases`` (the Library), so search follows every save and every move."""
 
@@ -134,9 +126,6 @@ class Contributions:
     def drafts(self) -> Drafts:
         return Drafts(self.store)
 
-    @cached_property
-    def attachments(self) -> Attachments:
-        return Attachments(self.store, self.settings)
 
     # Writing
 
@@ -246,29 +235,6 @@ class Contributions:
         return self._move(viewer, stored, self._state_before_archive(stored), comment, None,
                           ("archived",))
 
-    def attach(self, viewer: Viewer, case_id: str, name: str, data: bytes, *,
-               expected_revision: int | None = None, comment: str = "") -> AttachOutcome:
-        """Attach a file to a note as a new revision; like any change by a contributor, the
-        note goes back through review. A file that cannot be read is kept and reported."""
-        stored = self._editable(viewer, case_id)
-        self._not_archived(stored)
-        added = self.attachments.add(name, data)
-        note = with_attachment(stored.note, added.attachment)
-        why = comment or f"attached {added.attachment.name}"
-        return AttachOutcome(added, self._change(viewer, stored, note, why, expected_revision))
-
-    def detach(self, viewer: Viewer, case_id: str, sha256: str, *,
-               expected_revision: int | None = None, comment: str = "") -> SaveOutcome:
-        """Take a file off a note as a new revision; its bytes stay for the older revisions."""
-        stored = self._editable(viewer, case_id)
-        self._not_archived(stored)
-        gone = [a.name for a in stored.note.attachments if a.sha256 == sha256]
-        if not gone:
-            raise NotFound(f"Case note {case_id!r} has no such attached file.")
-        note = without_attachment(stored.note, sha256)
-        return self._change(viewer, stored, note, comment or f"removed {gone[0]}",
-                            expected_revision)
-
     def _change(self, viewer: Viewer, stored: StoredCase, note: CaseNote, comment: str,
                 expected_revision: int | None) -> SaveOutcome:
         state = stored.state if may_review(viewer) else "draft"
@@ -277,12 +243,6 @@ class Contributions:
             expected_revision=stored.revision if expected_revision is None else expected_revision,
         )
         return SaveOutcome(result.action, stored.id, result.revision, state)
-
-    @staticmethod
-    def _not_archived(stored: StoredCase) -> None:
-        if stored.state == "archived":
-            raise Conflict(f"Case note {stored.id!r} is archived; an admin must restore it "
-                           "before it can be changed.")
 
     def import_files(self, viewer: Viewer, files: list[tuple[str, bytes]]) -> ImportReport:
         """Each uploaded note becomes a draft; problems are reported per file and row, and a
