@@ -11,6 +11,7 @@ from ..library import Library
 from . import (
     api,
     browse,
+    bulk,
     cases,
     contribute,
     documents,
@@ -59,8 +60,8 @@ def create_app(config: dict[str, Any] | None = None, library: Library | None = N
     app.extensions["kmsearch"] = library
     app.extensions["kmsearch.default_viewer"] = default_viewer(app.config["DEFAULT_VIEWER"])
 
-    for module in (search, cases, recommendations, browse, contribute, review, documents,
-                   responses, api):
+    for module in (search, cases, recommendations, browse, contribute, review, bulk,
+                   documents, responses, api):
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
     init_security(app)
