@@ -35,6 +35,9 @@ def extract(kind: str, data: bytes, *, max_pages: int, seconds: float,
     started = time.monotonic()
     if unsafe:
         return Extraction([], 0, f"{unsafe}; {NOT_SEARCHABLE}")
+    if kind == "pdf" and b"%%EOF" not in data:  # told without opening it: no reader needed
+        return Extraction([], 0, f"a damaged PDF (it has no end-of-file mark: cut short?); "
+                          f"{NOT_SEARCHABLE}")
     try:
         if kind in ("md", "txt"):
             pages, total = read_pages(kind, data, max_pages)

@@ -58,8 +58,8 @@ def _office(name: str, data: bytes) -> Detected:
             infos = archive.infolist()
     except (zipfile.BadZipFile, ValueError, OSError):
         kind = _office_by_name(name)
-        if kind:  # a damaged Office file: kept, reported as unreadable when extracted
-            return Detected(kind)
+        if kind:  # a damaged Office file: kept, and reported without trying to open it
+            return Detected(kind, f"a damaged {kind.upper()} file (not a complete zip archive)")
         raise _refuse(name, f"a damaged zip archive; expected {EXPECTED}") from None
     names = {info.filename for info in infos}
     kind = next((t for part, t in _OFFICE_PARTS.items() if part in names), None)
