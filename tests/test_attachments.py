@@ -180,6 +180,7 @@ def test_corpus_notes_name_their_files_relative_to_the_note(attachments, tmp_pat
         attachments.resolve(missing, folder / "n.md")
 
 
+@pytest.mark.model  # attaching to a published note re-indexes it
 def test_an_exported_corpus_carries_its_files_and_reads_back_the_same(tmp_path):
     from click.testing import CliRunner
 

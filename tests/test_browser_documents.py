@@ -6,7 +6,6 @@ file's address answers 404. Plus axe-core on the document pages."""
 import re
 
 import pytest
-from contribution_library import copied_settings
 from documents import docx_with_pages, pdf_with_pages
 from live import chromium, chromium_path, live_server
 from test_browser import AXE, VIEWPORTS, serious_violations
@@ -19,6 +18,7 @@ from kmsearch.web import create_app
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.model,
     pytest.mark.skipif(
         chromium_path() is None,
         reason="Chromium is not installed (/usr/bin/chromium); on Debian: apt-get install chromium",
@@ -33,8 +33,8 @@ DOCX_PAGES = ["Minutes of the first steering meeting.", "Decisions on the pilot 
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory):
-    settings = copied_settings(tmp_path_factory, "browser-documents")
+def base_url(library_copy):
+    settings = library_copy("browser-documents")
     library = Library(settings)
     for name, roles, divisions in (("cora", ["contributor"], ["trade"]),
                                    ("rita", ["reviewer"], []), ("vic", ["viewer"], [])):

@@ -9,7 +9,6 @@ from contribution_library import (
     TRADE_RESTRICTED,
     TRANSPORT,
     TRANSPORT_PUBLIC,
-    copied_settings,
     form_fields,
 )
 from documents import docx_with_pages, pdf_with_pages
@@ -30,9 +29,12 @@ DOCX_PAGES = ["Minutes of the steering committee.", "The committee approved the 
 SECRET_PAGES = ["Confidential due diligence on the cobalt refinery and its smelting quotas."]
 
 
+pytestmark = pytest.mark.model  # a copy of the web tests' library, indexed with the model
+
+
 @pytest.fixture(scope="module")
-def library(tmp_path_factory):
-    library = Library(copied_settings(tmp_path_factory, "document-search"))
+def library(library_copy):
+    library = Library(library_copy("document-search"))
     service = library.contributions
     service.attach(REVIEWER, TRANSPORT_PUBLIC, "mou-2019.pdf", pdf_with_pages(PDF_PAGES))
     service.attach(REVIEWER, TRANSPORT_PUBLIC, "minutes.docx", docx_with_pages(DOCX_PAGES))

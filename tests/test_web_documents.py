@@ -6,7 +6,7 @@ import io
 import re
 
 import pytest
-from contribution_library import TRADE_RESTRICTED, TRANSPORT_PUBLIC, copied_settings
+from contribution_library import TRADE_RESTRICTED, TRANSPORT_PUBLIC
 from documents import pdf_with_pages, response_docx
 from docx import Document
 from test_web_contribute import token
@@ -22,9 +22,12 @@ PAGES = ["Scope of the campaign.", "Budget lines.",
          "The lighthouse keepers pension annex applies from the third year."]
 
 
+pytestmark = pytest.mark.model  # a copy of the web tests' library, indexed with the model
+
+
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    settings = copied_settings(tmp_path_factory, "web-documents")
+def app(library_copy):
+    settings = library_copy("web-documents")
     app = create_app({"SETTINGS": settings, "TRUST_USER_HEADER": True,
                       "TRUST_ROLE_HEADERS": True, "SECRET_KEY": "document-tests-secret-key",
                       "TESTING": True})
