@@ -19,12 +19,12 @@ from .access import ANONYMOUS, ROLES, staff
 from .config import Settings
 from .errors import KmsearchError, ValidationError
 from .files.corpus import case_files, read_corpus, to_csv, to_json, write_markdown
+from .files.filetypes import TYPE_LABELS, human_size
 from .files.importer import describe as describe_problem
 from .files.importer import sheet_source
 from .files.ingest import known_recommendations
 from .files.mapping import identity_mapping, load_mapping
 from .files.propose import propose_mapping as propose
-from .files.responses import parse_management_response
 from .files.sheets import read_rows
 from .library import Library, User, normal_username
 from .records import ACTION_STATUSES, IMPLEMENTATION_STATUSES, recommendation_id
@@ -219,15 +219,15 @@ def validate(ctx: Context, path: Path) -> None:
 @pass_context
 def import_response(ctx: Context, file: Path, evaluation_id: str, title: str | None,
                     period: str | None, report_date: str | None, is_default: bool) -> None:
-    """Import a UN management-response document as an evaluation with its recommendations."""
+    """Import a UN management-response document (.txt, .docx or .pdf) as an evaluation with
+    its recommendations; a Word or PDF original is kept as a file of the evaluation."""
     when = _parse_date(report_date) if report_date else None
-    text = _read_text(file)
-    evaluation = parse_management_response(
-        text, evaluation_id=evaluation_id, title=title, period=period, date=when,
-        source=str(file),
+    evaluation, action, warnings = ctx.library.import_response(
+        file.name, file.read_bytes(), evaluation_id=evaluation_id, title=title, period=period,
+        date=when, default=is_default,
     )
-    evaluation.default = is_default
-    action = ctx.library.import_evaluation(evaluation)
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     click.echo(f"{evaluation.id}: {action}, {len(evaluation.recommendations)} recommendations "
                f"({evaluation.title}, {evaluation.period}, {evaluation.date})")
     rows = [(r.number, r.response, r.timeline or "-", _shorten(r.text, 60))
@@ -249,7 +249,9 @@ def export(ctx: Context, fmt: str, output: Path | None, states: tuple[str, ...])
     if fmt == "markdown":
         folder = output or Path("export") / "cases"
         paths = write_markdown(notes, folder, default_evaluation=ctx.settings.default_evaluation)
-        click.echo(f"wrote {len(paths)} notes to {folder}")
+        files = ctx.library.export_attachments(notes, folder)
+        click.echo(f"wrote {len(paths)} notes to {folder}"
+                   + (f", with {files} attached files" if files else ""))
         return
     text = to_json(notes) if fmt == "json" else to_csv(notes)
     if output:
@@ -454,6 +456,8 @@ def _echo_hit(prefix: str, hit, indent: int = 5) -> None:
     click.echo(f"\n{prefix}[{label}] {doc.title}  ({doc.division}, {years}, "
                f"{doc.status}; score {hit.score:.4f})")
     click.echo(f"{pad}{plain_url(doc.type, doc.id)}")
+    if hit.page is not None:
+        click.echo(f"{pad}in {hit.page.name}, page {hit.page.page}")
     click.echo(textwrap.fill(_plain(hit.snippet), width=96, initial_indent=pad,
                              subsequent_indent=pad))
 
@@ -782,13 +786,6 @@ def _parse_date(value: str) -> date:
         raise click.BadParameter(f"expected YYYY-MM-DD, found {value!r}") from exc
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise click.FileError(str(path), f"not UTF-8: invalid byte at offset {exc.start}") from exc
-
-
 def _echo_json(data: object) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default))
 
@@ -799,3 +796,40 @@ def _json_default(value: object) -> object:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+@cli.command()
+@click.argument("note")
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--by", "username", default="cli", show_default=True,
+              help="Recorded in the revision; attaches with a reviewer's rights.")
+@pass_context
+def attach(ctx: Context, note: str, files: tuple[Path, ...], username: str) -> None:
+    """Attach FILES (PDF, DOCX, XLSX, PPTX, Markdown, text) to the case note NOTE.
+
+    Each file is checked by its content, kept beside the database and read page by page;
+    one that cannot be read (encrypted, scanned, damaged) is kept and reported.
+    """
+    viewer = staff(username, "reviewer")
+    for path in files:
+        outcome = ctx.library.contributions.attach(viewer, note, path.name, path.read_bytes())
+        added, saved = outcome.added, outcome.saved
+        pages = f", {added.file.pages} pages read" if added.file.pages else ""
+        click.echo(f"{note}: {added.attachment.name} ({TYPE_LABELS[added.file.type]}, "
+                   f"{human_size(added.file.size)}{pages}) {saved.action}, "
+                   f"revision {saved.revision}")
+        if added.message:
+            click.echo(f"warning: {added.attachment.name}: {added.message}", err=True)
+
+
+@cli.command()
+@click.argument("note")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the Word file (default: <note>-brief.docx).")
+@pass_context
+def brief(ctx: Context, note: str, output: Path | None) -> None:
+    """Write the one-page brief of the published case note NOTE as a Word file."""
+    output = output or Path(f"{note}-brief.docx")
+    output.write_bytes(ctx.library.brief_docx(note, staff("cli", "reviewer")))
+    click.echo(f"{output}: brief of {note} ({human_size(output.stat().st_size)})")

@@ -54,6 +54,10 @@ class Settings:
     def today_date(self) -> date:
         """The date that decides what is overdue: ``KMSEARCH_TODAY`` if set, else today."""
         return self.today or date.today()
+    attachments_path: Path | None = None  # default: <database folder>/attachments
+    max_attachment_bytes: int = 20 * 1024 * 1024
+    max_attachment_pages: int = 500  # pages (slides, sheets) beyond this are not searchable
+    extract_seconds: int = 30  # time budget of one file's text extraction
 
     def __post_init__(self) -> None:
         here = Path.cwd()
@@ -75,6 +79,11 @@ class Settings:
     @property
     def embedding_cache_file(self) -> Path:
         return self.embedding_cache or self.index_dir / "embedding-cache.sqlite"
+
+    @property
+    def attachments_dir(self) -> Path:
+        """Where attached files are kept: outside the database, beside it in the instance."""
+        return self.attachments_path or self.db_path.parent / "attachments"
 
     @property
     def taxonomy_file(self) -> Path:
@@ -100,11 +109,12 @@ class Settings:
 
 
 _PATHS = {"instance_dir", "corpus_dir", "db_path", "index_dir", "taxonomy_path",
-          "embedding_cache"}
+          "embedding_cache", "attachments_path"}
 _FLOATS = {"fusion_semantic_weight"}
 _CHOICES = {"fusion": ("rrf", "convex", "zscore"), "embed_backend": ("onnx", "torch")}
 _INTS = {"rrf_k", "embed_threads", "embed_batch_size", "max_query_length", "max_per_page",
-         "session_idle_minutes", "session_max_hours"}
+         "session_idle_minutes", "session_max_hours", "max_attachment_bytes",
+         "max_attachment_pages", "extract_seconds"}
 
 
 def _convert(name: str, value: Any) -> Any:

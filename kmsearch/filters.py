@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from .documents import IndexDoc
+from .documents import DOCUMENT_TYPES, HAS_DOCUMENTS, IndexDoc
 from .errors import Problem, ValidationError
 from .records import LESSON_KINDS, STATUSES
 from .taxonomy import Taxonomy
@@ -21,6 +21,7 @@ FACETS: dict[str, tuple[str, str | tuple[str, ...]]] = {
     "status": ("status", STATUSES),
     "kind": ("kind", LESSON_KINDS),
     "type": ("type", ("case", "lesson")),
+    "document": ("document_types", (HAS_DOCUMENTS, *DOCUMENT_TYPES)),
 }
 YEAR_RANGE = (1990, 2100)
 
@@ -37,6 +38,7 @@ class Filters:
     status: tuple[str, ...] = ()
     kind: tuple[str, ...] = ()
     type: tuple[str, ...] = ()
+    document: tuple[str, ...] = ()  # "has-documents" or attached file types
     year_from: int | None = None
     year_to: int | None = None
     good_practice: bool = False

@@ -43,6 +43,21 @@ def lesson_id(case_id: str, position: int) -> str:
 
 
 @dataclass
+class Attachment:
+    """A file attached to a case note: its name, the hash of its bytes, size and detected type.
+
+    ``source`` is the path a corpus file gave (relative to the note file); the bytes themselves
+    live outside the database, found by ``sha256``.
+    """
+
+    name: str
+    sha256: str = ""
+    size: int = 0
+    type: str = ""  # pdf, docx, xlsx, pptx, md or txt, detected from the content
+    source: str = ""
+
+
+@dataclass
 class CaseNote:
     """One partnership told as a short story, with every front-matter field normalised to codes."""
 
@@ -64,15 +79,21 @@ class CaseNote:
     lessons: list[Lesson] = field(default_factory=list)
     body: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    attachments: list[Attachment] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Every field; ``attachments`` only when there are some, so older hashes still hold."""
+        data = asdict(self)
+        if not data["attachments"]:
+            del data["attachments"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CaseNote:
         data = dict(data)
         data["partners"] = [Partner(**p) for p in data.get("partners", [])]
         data["lessons"] = [Lesson(**lesson) for lesson in data.get("lessons", [])]
+        data["attachments"] = [Attachment(**item) for item in data.get("attachments", [])]
         return cls(**data)
 
     def content_hash(self) -> str:

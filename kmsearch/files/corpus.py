@@ -113,7 +113,7 @@ def read_case_file(
         )
         line = raw.count(b"\n", 0, exc.start) + 1
         raise _fail(source, message, line) from exc
-    return parse_case_text(
+    note = parse_case_text(
         text,
         source=source,
         taxonomy=taxonomy,
@@ -121,6 +121,14 @@ def read_case_file(
         known_recommendations=known_recommendations,
         expected_id=path.stem,
     )
+    missing = [a.source for a in note.attachments if not (path.parent / a.source).is_file()]
+    if missing:
+        raise ValidationError([
+            Problem(source, "attachments", f"file not found: {name} (paths are relative to "
+                    f"the note file, {path.parent})")
+            for name in missing
+        ])
+    return note
 
 
 def parse_case_text(

@@ -71,8 +71,14 @@ def _known_fields(note: CaseNote, default_evaluation: str) -> dict[str, Any]:
         "visibility": note.visibility,
         "risk_level": note.risk_level,
         "lessons": [{"kind": lesson.kind, "text": lesson.text} for lesson in note.lessons],
+        "attachments": _OneLine(exported_path(note.id, a.name) for a in note.attachments),
     }
     return {key: value for key, value in values.items() if value not in (None, "", [])}
+
+
+def exported_path(case_id: str, name: str) -> str:
+    """Where an exported corpus keeps a note's attached file, relative to the note file."""
+    return f"files/{case_id}/{name}"
 
 
 def write_markdown(

@@ -6,10 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from ..config import Settings
 from ..errors import Conflict, Problem, ValidationError
 from ..records import CaseNote, Evaluation
 from ..store.cases import Store
 from ..taxonomy import Taxonomy
+from .attachments import Attachments
 from .corpus import read_corpus
 from .responses import load_evaluations
 
@@ -40,6 +42,7 @@ def ingest(
     author: str = "corpus",
     source: str = "corpus",
     progress: Callable[[str], None] | None = None,
+    settings: Settings | None = None,
 ) -> IngestReport:
     """Bring the store up to date with the corpus; running it twice changes nothing.
 
@@ -48,7 +51,10 @@ def ingest(
     workflow state, so a note archived on the web stays archived. The notes of the folder
     belong to ``source``; only that source's notes are reported missing when their file goes,
     so other folders, imports and web contributions are never reported.
+    Attached files named in the front matter are kept under ``settings.attachments_dir``
+    (default: beside the database).
     """
+    attachments = Attachments(store, settings or Settings(db_path=store.path))
     corpus_dir = Path(corpus_dir)
     report = IngestReport()
     for evaluation in _evaluations(corpus_dir / "evaluations", report):
@@ -67,6 +73,11 @@ def ingest(
     report.problems.extend(corpus.problems)
     hashes = store.case_hashes(states=None)
     for path, note in corpus.notes:
+        try:
+            note = attachments.resolve(note, path)
+        except ValidationError as error:
+            report.problems.extend(error.problems)
+            continue
         if hashes.get(note.id) == note.content_hash():
             report.unchanged.append(note.id)
         else:

@@ -101,6 +101,12 @@ class _Report:
         target.append(Problem(self.source, where, message, line))
 
 
+def is_footer(line: str) -> bool:
+    """A page footer or page number line, as the parser drops it."""
+    cleaned = _FOOTER_INLINE.sub(" ", line).strip()
+    return not cleaned or bool(_FOOTER_LINE.fullmatch(cleaned))
+
+
 def parse_date(text: str) -> datetime.date:
     """Read a timeline or report date, day first; a month or year alone means its last day."""
     value = _DATE_PREFIX.sub("", " ".join(text.lower().split()).strip(" .,"))

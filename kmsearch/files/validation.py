@@ -6,12 +6,22 @@ import json
 import re
 from collections.abc import Collection
 from datetime import date
+from pathlib import PurePosixPath
 from typing import Any
 
 from markdown_it import MarkdownIt
 
 from ..errors import Problem, ValidationError
-from ..records import LESSON_KINDS, RISK_LEVELS, STATUSES, VISIBILITIES, CaseNote, Lesson, Partner
+from ..records import (
+    LESSON_KINDS,
+    RISK_LEVELS,
+    STATUSES,
+    VISIBILITIES,
+    Attachment,
+    CaseNote,
+    Lesson,
+    Partner,
+)
 from ..taxonomy import Taxonomy, Vocabulary
 from .synonyms import did_you_mean
 
@@ -21,6 +31,8 @@ FIELDS = (
     "recommendations", "start_year", "end_year", "status", "good_practice", "visibility",
     "risk_level", "lessons",
 )
+# Files attached to the note, as paths relative to the note file (``[files/mou.pdf]``).
+ATTACHMENTS = "attachments"
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 RECOMMENDATION = re.compile(r"([a-z0-9][a-z0-9-]*)/0*([1-9][0-9]*)")
 # "5", "SDG 5", or a target such as "14.1" or "17.a", which counts for its goal
@@ -102,7 +114,9 @@ def note_from_fields(
         visibility=_choice(data.get("visibility"), "visibility", VISIBILITIES, check, "internal"),
         risk_level=_choice(data.get("risk_level"), "risk_level", RISK_LEVELS, check, "low"),
         lessons=_lessons(data.get("lessons"), note_id, check),
-        extra={str(k): _json_safe(v) for k, v in data.items() if str(k) not in FIELDS},
+        attachments=_attachment_paths(data.get(ATTACHMENTS), check),
+        extra={str(k): _json_safe(v) for k, v in data.items()
+               if str(k) not in FIELDS and str(k) != ATTACHMENTS},
     )
     if check.problems:
         raise ValidationError(check.problems)
@@ -317,6 +331,22 @@ def _lessons(value: Any, case_id: str, check: FieldCheck) -> list[Lesson]:
         Lesson(case_id=case_id, position=position, kind=kind, text=text)
         for position, (kind, text) in enumerate(_unique(found), 1)
     ]
+
+
+def _attachment_paths(value: Any, check: FieldCheck) -> list[Attachment]:
+    """Relative paths of attached files, inside the note's folder tree, each given once."""
+    found: list[Attachment] = []
+    for index, item in enumerate(_items(value), 1):
+        at = f"{ATTACHMENTS}[{index}]"
+        path = PurePosixPath(str(item).replace("\\", "/")) if isinstance(item, str) else None
+        if path is None or not str(item).strip() or path.is_absolute() or ".." in path.parts:
+            check.add(ATTACHMENTS, "expected a file path relative to the note file, such as "
+                      f"files/mou.pdf, found {show(item)}", at)
+        elif any(a.source == str(path) for a in found):
+            check.add(ATTACHMENTS, f"expected each file once, found {show(item)} twice", at)
+        else:
+            found.append(Attachment(name=path.name, source=str(path)))
+    return found
 
 
 def _json_safe(value: Any) -> Any:

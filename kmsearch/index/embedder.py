@@ -205,7 +205,8 @@ def passages_for(doc: IndexDoc, embedder: Embedder) -> list[str]:
     if doc.type == "lesson":
         text = " ".join(_sentences(_lines(doc.lessons)))
         return [prefix + _pieces(text, budget, embedder)[0]] if text else [prefix.strip()]
-    sections = (_markdown_blocks(doc.summary), _markdown_blocks(doc.body), _lines(doc.lessons))
+    sections = (_markdown_blocks(doc.summary), _markdown_blocks(doc.body), _lines(doc.lessons),
+                *([page] for page in doc.page_texts()))
     passages = [
         prefix + passage
         for blocks in sections

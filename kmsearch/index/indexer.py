@@ -11,7 +11,8 @@ from pathlib import Path
 
 from ..documents import IndexDoc, documents_for
 from ..errors import KmsearchError
-from ..store.cases import Store
+from ..store.attachments import attached_texts
+from ..store.cases import Store, StoredCase
 from ..taxonomy import Taxonomy
 from .catalog import Catalog
 from .keyword import IndexCorrupt as KeywordCorrupt
@@ -103,7 +104,9 @@ class Indexes:
 
     def _load_docs(self, store: Store) -> list[IndexDoc]:
         """Read every searchable note from the store into documents, grouped by note."""
-        self._docs = {s.note.id: documents_for(s.note, s.state) for s in _searchable(store)}
+        found = list(_searchable(store))
+        texts = attached_texts(store, (a.sha256 for s in found for a in s.note.attachments))
+        self._docs = {s.note.id: documents_for(s.note, s.state, texts) for s in found}
         return [doc for group in self._docs.values() for doc in group]
 
     def keys_of(self, case_id: str) -> list[str]:
@@ -116,7 +119,7 @@ class Indexes:
             stored = store.get_case(case_id)
             old_keys = {d.key for d in self._docs.get(case_id, [])}
             if stored is not None and stored.state in SEARCHABLE_STATES:
-                docs = documents_for(stored.note, stored.state)
+                docs = _documents_of(store, stored)
                 self._docs[case_id] = docs
                 self.keyword.upsert(docs)
                 self.vectors.upsert(docs)
@@ -238,6 +241,11 @@ class Indexes:
                 index.save()
             report.updated = sorted(set(report.updated) | changed)
             report.deleted = sorted(set(report.deleted) | gone)
+
+
+def _documents_of(store: Store, stored: StoredCase) -> list[IndexDoc]:
+    texts = attached_texts(store, (a.sha256 for a in stored.note.attachments))
+    return documents_for(stored.note, stored.state, texts)
 
 
 def _documents(progress: Callable[..., None] | None, total: int) -> Callable[[int], None] | None:

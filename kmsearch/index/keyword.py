@@ -26,7 +26,7 @@ from ..errors import KmsearchError
 from ..taxonomy import Taxonomy
 from .postings import SegmentArrays, Snapshot
 from .querysyntax import STEMMING, TEXT_FIELDS, QuerySyntax, without_negations
-from .snippets import snippet
+from .snippets import located_snippet, snippet
 from .spelling import suggest
 
 __all__ = [
@@ -38,7 +38,7 @@ __all__ = [
 Allowed = Callable[[np.ndarray], np.ndarray]
 
 FILTER_FIELDS = ("division", "nexus", "sdg", "ptype", "partnertype", "year", "status", "kind",
-                 "good_practice", "visibility", "state")
+                 "good_practice", "visibility", "state", "document")
 SNIPPETS = 20
 BATCH = 1000
 SPELLING = StandardAnalyzer()
@@ -78,6 +78,7 @@ class KeywordHit:
     key: str
     score: float
     snippet: str = ""
+    page: int | None = None  # the snippet is from this attached page (index into doc.pages)
 
 
 @dataclass
@@ -254,7 +255,8 @@ class KeywordIndex:
                 hits = [KeywordHit(snapshot.keys[d], float(scores[d])) for d in ranked]
                 terms = _snippet_terms(q, snapshot.searcher)
                 for hit, docnum in zip(hits[:snippets], ranked, strict=False):
-                    hit.snippet = snippet(snapshot.searcher.stored_fields(docnum), terms)
+                    stored = snapshot.searcher.stored_fields(docnum)
+                    hit.snippet, hit.page = located_snippet(stored, terms)
             suggestion = suggest(snapshot, self.syntax, text, q, permitted)
             return KeywordResult(hits, len(docnums), suggestion, docnums, snapshot.keys,
                                  unfiltered)
@@ -397,6 +399,7 @@ def _fields(doc: IndexDoc, spelling: str) -> dict:
         "key": doc.key, "type": doc.type, "id": doc.id, "case_id": doc.case_id,
         "title": doc.title if own else "", "summary": doc.summary, "body": doc.body,
         "lessons": doc.lessons, "partners": doc.partners if own else "",
+        "attachments": doc.attachments if own else "",
         "spelling": spelling,
         "division": doc.division,
         "nexus": ",".join(doc.nexus_areas),
@@ -409,6 +412,7 @@ def _fields(doc: IndexDoc, spelling: str) -> dict:
         "good_practice": "true" if doc.good_practice else "false",
         "visibility": doc.visibility,
         "state": doc.state,
+        "document": ",".join(doc.document_types),
         "content_hash": doc.content_hash.encode(),
     }
     if doc.start_year is not None:

@@ -23,7 +23,8 @@ from .language import LanguageAnalyzer, query_language
 # shared by indexing, parsing and spelling.
 STEMMING = LanguageAnalyzer()
 # BM25F field boosts, applied at query time so that tuning them needs no re-index.
-FIELD_BOOSTS = {"title": 4.0, "summary": 2.0, "lessons": 2.0, "body": 1.0, "partners": 0.7}
+FIELD_BOOSTS = {"title": 4.0, "summary": 2.0, "lessons": 2.0, "body": 1.0, "partners": 0.7,
+                "attachments": 0.5}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
 # Query field -> vocabulary its values are resolved in (None: a fixed, lowercase vocabulary).
 QUERY_FILTERS = {

@@ -82,23 +82,39 @@ def snippet(stored: dict, terms: dict[str, set[str]]) -> str:
     ``terms`` maps a field to its stemmed query words. Falls back to the start of the summary
     (or of the lesson) when no word matches, so that a hit always shows some text.
     """
-    best: tuple[tuple[int, int, int], str, list[re.Match]] | None = None
-    for order, fieldname in enumerate(SNIPPET_FIELDS):
+    return located_snippet(stored, terms)[0]
+
+
+def located_snippet(stored: dict, terms: dict[str, set[str]]) -> tuple[str, int | None]:
+    """``snippet``, and the attached page it comes from (its position among the document's
+    pages, split on form feeds) when an attached page matches more words than the note."""
+    best: tuple[tuple[int, int, int], str, list[re.Match], int | None] | None = None
+    for order, fieldname, page, raw in _texts(stored):
         words = terms.get(fieldname)
-        text = plain_text(stored.get(fieldname) or "")
+        text = plain_text(raw)
         if not words or not text:
             continue
         candidates = _candidates(frozenset(words)).finditer(text, 0, SCANNED_CHARS)
         matches = [m for m in candidates if _stem(m.group()) in words]
         if matches:
             (distinct, count), window = _best_window(matches)
-            candidate = ((distinct, -order, count), text, window)
+            candidate = ((distinct, -order, count), text, window, page)
             if best is None or candidate[0] > best[0]:
                 best = candidate
     if best is None:
-        return opening(stored)
-    _, text, window = best
-    return _marked(text, window)
+        return opening(stored), None
+    _, text, window, page = best
+    return _marked(text, window), page
+
+
+def _texts(stored: dict):
+    """(order, field, attached page or None, text) of every part a snippet may come from."""
+    for order, fieldname in enumerate(SNIPPET_FIELDS):
+        yield order, fieldname, None, stored.get(fieldname) or ""
+    attached = stored.get("attachments") or ""
+    if attached:
+        for page, text in enumerate(attached.split("\f")):
+            yield len(SNIPPET_FIELDS), "attachments", page, text
 
 
 def _best_window(matches: list[re.Match]) -> tuple[tuple[int, int], list[re.Match]]:

@@ -19,6 +19,7 @@ from ..store.lockout import Lockout
 from ..store.sessions import Session, Sessions
 from ..taxonomy import Taxonomy, load_taxonomy
 from .accounts import Accounts
+from .documents import Documents
 from .reading import Reading, RecommendationView
 from .writing import IngestReport, Writing
 
@@ -34,7 +35,7 @@ __all__ = [
 T = TypeVar("T")
 
 
-class Library(Reading, Writing):
+class Library(Reading, Writing, Documents):
     """Settings, taxonomy, store and services of one instance, each built once and shared."""
 
     def __init__(self, settings: Settings | None = None):

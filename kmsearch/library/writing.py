@@ -94,7 +94,7 @@ class Writing:
             self.store, folder, self.taxonomy,
             default_evaluation=self.settings.default_evaluation, author=author,
             source=source or source_name(folder, self.settings.corpus_dir),
-            progress=lambda _: tick("ingest"),
+            progress=lambda _: tick("ingest"), settings=self.settings,
         )
         if index:
             self.sync_indexes(progress)

@@ -12,6 +12,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from ..documents import PageRef
 from ..index.catalog import Catalog
 from ..index.keyword import KeywordIndex, KeywordResult
 from ..index.querysyntax import QueryParts
@@ -52,6 +53,7 @@ class ArmResult:
 
     ranked: list[tuple[str, float]]
     snippets: dict[str, str] = field(default_factory=dict)
+    pages: dict[str, PageRef] = field(default_factory=dict)  # snippets from attached pages
     suggestion: str | None = None
     notes: list[str] = field(default_factory=list)
     matching: MatchedRows | None = None
@@ -120,9 +122,12 @@ class KeywordArm:
         result = self.index.search(text, allowed=self._allowed(allowed), limit=depth,
                                    snippets=snippets)
         unfiltered = self._rows(result, "unfiltered")
+        docs, rows = self.catalog.docs, self.catalog.rows
         return ArmResult(
             ranked=[(h.key, h.score) for h in result.hits],
             snippets={h.key: h.snippet for h in result.hits if h.snippet},
+            pages={h.key: docs[rows[h.key]].pages[h.page] for h in result.hits
+                   if h.page is not None and h.key in rows},
             suggestion=None if query.long else result.suggestion,
             notes=notes,
             matching=lambda mask: unfiltered[mask[unfiltered]],
@@ -164,9 +169,20 @@ class SemanticArm:
         text, notes = self._window(query.words)
         scores = self.vectors.scores(self.vectors.embed_query(text))
         hits = scores.top(self.vector_mask(allowed), depth)
+        snippets, pages = {}, {}
+        docs, rows = self.catalog.docs, self.catalog.rows
+        for hit in hits:
+            ref = docs[rows[hit.key]].page_of(hit.passage) if hit.key in rows else None
+            text = hit.passage
+            if ref is not None:  # the title a passage starts with is not on the page
+                pages[hit.key] = ref
+                title = " ".join(docs[rows[hit.key]].title.split())
+                text = " ".join(text.split())[len(title):].lstrip(". ") or text
+            snippets[hit.key] = shorten(text)
         return ArmResult(
             ranked=[(h.key, h.score) for h in hits],
-            snippets={h.key: shorten(h.passage) for h in hits},
+            snippets=snippets,
+            pages=pages,
             notes=notes,
             matching=lambda mask: self._top_rows(scores, mask, depth),
             shortened=bool(notes),

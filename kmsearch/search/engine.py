@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..access import Viewer
+from ..documents import DOCUMENT_LABELS, PageRef
 from ..filters import FACETS, Filters
 from ..index.catalog import FACET_NAMES, Catalog
 from ..index.keyword import KeywordIndex
@@ -98,7 +99,7 @@ class SearchEngine:
             suggestion = self.restricting.suggest(text, allowed)
         for result in results:
             notes += [n for n in result.notes if n not in notes]
-        total, hits = self._page(request, rows, scores, matched, allowed, _snippets(results))
+        total, hits = self._page(request, rows, scores, matched, allowed, *_snippets(results))
         return SearchResults(
             query=request.q, mode=request.mode, filters=request.filters, total=total,
             page=request.page, per_page=request.per_page, hits=hits,
@@ -108,19 +109,19 @@ class SearchEngine:
         )
 
     def _page(self, request: SearchRequest, rows: np.ndarray, scores: np.ndarray,
-              matched: np.ndarray, allowed: np.ndarray, snippets: dict[str, str]
-              ) -> tuple[int, list[Hit]]:
+              matched: np.ndarray, allowed: np.ndarray, snippets: dict[str, str],
+              pages: dict[str, PageRef]) -> tuple[int, list[Hit]]:
         """The total and the hits of the page asked for, lessons grouped under their case."""
         start = (request.page - 1) * request.per_page
         if not request.group:
             end = start + request.per_page
-            return len(matched), [self._hit(int(r), float(s), snippets)
+            return len(matched), [self._hit(int(r), float(s), snippets, pages)
                                   for r, s in zip(rows[start:end], scores[start:end], strict=True)]
         groups = page_of_groups(self.catalog, rows, scores, matched, allowed, start,
                                 request.per_page, request.expand)
-        hits = [self._hit(g.row, g.score, snippets) for g in groups]
+        hits = [self._hit(g.row, g.score, snippets, pages) for g in groups]
         for hit, group in zip(hits, groups, strict=True):
-            hit.lessons = [self._hit(row, score, snippets) for row, score in group.lessons]
+            hit.lessons = [self._hit(row, score, snippets, pages) for row, score in group.lessons]
             hit.lesson_count = group.lesson_count
         return group_count(self.catalog, matched), hits
 
@@ -169,10 +170,11 @@ class SearchEngine:
         ordered = matched[order]
         return ordered, relevance[ordered]
 
-    def _hit(self, row: int, score: float, snippets: dict[str, str]) -> Hit:
+    def _hit(self, row: int, score: float, snippets: dict[str, str],
+             pages: dict[str, PageRef]) -> Hit:
         doc = self.catalog.docs[row]
         snippet = snippets.get(doc.key) or shorten(doc.summary or doc.lessons or doc.body)
-        return Hit(doc, score, snippet)
+        return Hit(doc, score, snippet, page=pages.get(doc.key))
 
     def _facets(self, results: list[ArmResult], base: np.ndarray,
                 filter_masks: dict[str, np.ndarray], matched: np.ndarray, filters: Filters
@@ -208,17 +210,25 @@ class SearchEngine:
             return self.taxonomy.vocabulary(vocabulary).name_of(value)
         if name == "good_practice":
             return "Good practice"
+        if name == "document":
+            return DOCUMENT_LABELS.get(str(value), str(value))
         return str(value).replace("-", " ").capitalize() if isinstance(value, str) else str(value)
 
 
-def _snippets(results: list[ArmResult]) -> dict[str, str]:
-    """One snippet per document: a highlighted passage first, else the later arm's passage."""
+def _snippets(results: list[ArmResult]) -> tuple[dict[str, str], dict[str, PageRef]]:
+    """One snippet per document: a highlighted passage first, else the later arm's passage;
+    and the attached page each chosen snippet comes from."""
     snippets: dict[str, str] = {}
+    pages: dict[str, PageRef] = {}
     for result in results:
         for key, snippet in result.snippets.items():
             if "<mark>" not in snippets.get(key, ""):
                 snippets[key] = snippet
-    return snippets
+                if key in result.pages:
+                    pages[key] = result.pages[key]
+                else:
+                    pages.pop(key, None)
+    return snippets, pages
 
 
 def _all(base: np.ndarray, masks) -> np.ndarray:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..documents import IndexDoc
+from ..documents import IndexDoc, PageRef
 from ..filters import Filters
 from .request import MODES, SORTS
 
@@ -20,6 +20,7 @@ class Hit:
     snippet: str = ""
     lessons: list[Hit] = field(default_factory=list)  # a case's matching lessons, when grouped
     lesson_count: int = 0  # how many of its lessons matched (``lessons`` may list fewer)
+    page: PageRef | None = None  # set when the snippet is from an attached file's page
 
     @property
     def key(self) -> str:

@@ -48,4 +48,9 @@ def _doc_json(hit: Hit, url: UrlFor) -> dict[str, Any]:
         "kind": doc.kind or None, "division": doc.division, "status": doc.status,
         "years": doc.years, "nexus_areas": doc.nexus_areas, "sdgs": doc.sdgs,
         "good_practice": doc.good_practice,
+        "found_in": None if hit.page is None else {
+            "file": hit.page.name, "page": hit.page.page,
+            "url": f"/cases/{doc.case_id}/attachments/{hit.page.sha256}",
+        },
+        "document_types": [t for t in doc.document_types if t != "has-documents"],
     }

@@ -86,6 +86,25 @@ CREATE TABLE IF NOT EXISTS signin_failures (username TEXT NOT NULL COLLATE NOCAS
     locked_until TEXT, PRIMARY KEY (username, address));
 """
 
+# Attached files: their bytes live under the instance folder, found by hash; here what was
+# detected in them and the text of each page, extracted once per content hash.
+ATTACHMENTS = """
+CREATE TABLE IF NOT EXISTS attachment_files (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL,
+    type TEXT NOT NULL, pages INTEGER NOT NULL DEFAULT 0, searchable INTEGER NOT NULL DEFAULT 0,
+    message TEXT NOT NULL DEFAULT '', seconds REAL, created_at TEXT);
+CREATE TABLE IF NOT EXISTS attachment_pages (
+    sha256 TEXT NOT NULL REFERENCES attachment_files (sha256), page INTEGER NOT NULL,
+    text TEXT NOT NULL, PRIMARY KEY (sha256, page));
+"""
+
+# The original documents an evaluation was imported from (a management response as PDF...).
+EVALUATION_FILES = """
+CREATE TABLE IF NOT EXISTS evaluation_files (
+    evaluation_id TEXT NOT NULL REFERENCES evaluations (id),
+    sha256 TEXT NOT NULL REFERENCES attachment_files (sha256), name TEXT NOT NULL,
+    size INTEGER, type TEXT, created_at TEXT, PRIMARY KEY (evaluation_id, sha256));
+"""
+
 SOURCES = """
 ALTER TABLE cases ADD COLUMN source TEXT;
 UPDATE cases SET source = CASE WHEN origin = 'corpus' THEN 'corpus' ELSE origin END;
@@ -176,6 +195,8 @@ MIGRATIONS: list[tuple[str, Step]] = [
                                "good_practice)"),
     ("0500_sessions", SESSIONS),
     ("0501_signin_failures", SIGNIN_FAILURES),
+    ("0600_attachments", ATTACHMENTS),
+    ("0601_evaluation_files", EVALUATION_FILES),
     ("0900_case_sources", SOURCES),
 ]
 

@@ -19,8 +19,10 @@ from . import (
     bulk,
     cases,
     contribute,
+    documents,
     monitoring,
     recommendations,
+    responses,
     review,
     search,
 )
@@ -73,11 +75,12 @@ def create_app(config: dict[str, Any] | None = None, library: Library | None = N
     app.extensions["kmsearch.default_viewer"] = default_viewer(app.config["DEFAULT_VIEWER"])
 
     blueprints = (search, cases, recommendations, browse, contribute, review, bulk, monitoring,
-                  account, api)
+                  documents, responses, account, api)
     for module in blueprints:
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
     init_security(app)
+    documents.init_uploads(app)
     init_auth(app)
     init_signin(app)
     register_template_helpers(app)

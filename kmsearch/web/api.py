@@ -69,6 +69,11 @@ def case(case_id: str):
         "body": note.body,
         "lessons": [lesson_json(lesson) for lesson in note.lessons],
         "extra": note.extra,
+        "attachments": [
+            {"name": a.name, "type": a.type, "size": a.size, "sha256": a.sha256,
+             "url": url_for("documents.download", case_id=note.id, sha256=a.sha256)}
+            for a in note.attachments
+        ],
         "revision": stored.revision,
         "created_at": stored.created_at,
         "updated_at": stored.updated_at,

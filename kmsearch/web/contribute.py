@@ -141,6 +141,7 @@ def note(case_id: str):
         "contribute_note.html", stored=stored, note=stored.note, item=service.work_item(stored),
         recommendations=current_library().linked_recommendations(stored.note),
         steps=_steps(viewer, stored), done=request.args.get("done", ""),
+        attached=request.args.getlist("attached")[:20],
     )
 
 

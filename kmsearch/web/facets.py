@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ..documents import DOCUMENT_LABELS
 from ..filters import FACETS, Filters
 from ..search.results import FacetValue, SearchResults
 from ..taxonomy import Taxonomy
@@ -20,6 +21,7 @@ FACET_TITLES = {
     "partner_type": "Partner type",
     "status": "Status",
     "kind": "Lesson kind",
+    "document": "Documents",
     "year": "Year",
 }
 TYPE_LABELS = {"case": "Case notes", "lesson": "Lessons"}
@@ -90,6 +92,8 @@ def active_filters(filters: Filters, taxonomy: Taxonomy, fixed: str | None = Non
                 text = taxonomy.sdg_label(value)
             elif name == "type":
                 text = TYPE_LABELS[value]
+            elif name == "document":
+                text = DOCUMENT_LABELS.get(value, value)
             elif isinstance(vocabulary, str):
                 text = taxonomy.vocabulary(vocabulary).name_of(value)
             else:

@@ -24,6 +24,7 @@ from ..records import CaseNote
 from ..store.cases import Revision, SaveResult, Store, StoredCase
 from ..store.drafts import Draft, Drafts
 from ..taxonomy import Taxonomy
+from .attaching import Attaching
 from .notediff import NoteDiff, diff_revisions
 from .permissions import may_contribute, may_edit_division, may_review, may_see_history, may_view
 from .uploads import Entry, check_files, read_upload, teach
@@ -111,7 +112,7 @@ class CaseWriter(Protocol):
                   expected_revision: int | None = None) -> SaveResult: ...
 
 
-class Contributions:
+class Contributions(Attaching):
     """The contribution and review service: reads from the store, saves notes through
     ``cases`` (the Library), so search follows every save and every move."""
 
@@ -124,6 +125,7 @@ class Contributions:
     @cached_property
     def drafts(self) -> Drafts:
         return Drafts(self.store)
+
 
     # Writing
 
@@ -242,6 +244,15 @@ class Contributions:
         return self._move(viewer, stored, self._state_before_archive(stored), comment, None,
                           ("archived",))
 
+    def _change(self, viewer: Viewer, stored: StoredCase, note: CaseNote, comment: str,
+                expected_revision: int | None) -> SaveOutcome:
+        state = stored.state if may_review(viewer) else "draft"
+        result = self.cases.save_case(
+            note, author=viewer.username, comment=comment, state=state,
+            expected_revision=stored.revision if expected_revision is None else expected_revision,
+        )
+        return SaveOutcome(result.action, stored.id, result.revision, state)
+
     def import_files(
         self, viewer: Viewer, files: list[tuple[str, bytes]],
         progress: Callable[[int, int], None] | None = None,
@@ -326,6 +337,7 @@ class Contributions:
                                   draft.body, "draft")
         except ValidationError:
             return None
+        note.attachments = list(current.note.attachments)
         theirs = Revision(current.revision, "", current.updated_by, current.updated_at, "",
                           current.note, current.state)
         yours = Revision(0, "", viewer.username or "", draft.updated_at, "", note, current.state)
@@ -362,6 +374,9 @@ class Contributions:
         fields["id"] = fields.get("id") or self._free_id(fields.get("title"))
         self._check_division(viewer, fields.get("division"), source)
         note = self._validate(fields, body, source)
+        # Files are attached and removed on their own (``attach``), never through the form.
+        note.attachments = list(current.note.attachments) if current is not None else [
+            a for a in note.attachments if a.sha256]
         if current is not None:
             note = _keep_order(note, current.note)
         if current is None and explicit_id and self.store.get_case(note.id) is not None:

@@ -59,7 +59,7 @@ FIELD_LABELS = {
     "nexus_areas": "Nexus areas", "sdgs": "SDGs", "recommendations": "Recommendations",
     "years": "Years", "status": "Status", "good_practice": "Good practice",
     "visibility": "Visibility", "risk_level": "Risk level", "lessons": "Lessons",
-    "extra": "Other fields",
+    "attachments": "Attached files", "extra": "Other fields",
 }
 
 
@@ -87,6 +87,8 @@ def field_texts(revision: Revision, taxonomy: Taxonomy) -> dict[str, str]:
         "visibility": note.visibility,
         "risk_level": note.risk_level,
         "lessons": "\n".join(f"{lesson.kind}: {lesson.text}" for lesson in note.lessons),
+        "attachments": "\n".join(f"{a.name} ({a.type}, sha256 {a.sha256[:12]})"
+                                 for a in note.attachments),
         "extra": "\n".join(f"{key}: {value}" for key, value in sorted(note.extra.items())),
     }
 
