@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,23 +15,29 @@ from ..errors import Problem, ValidationError
 from ..records import CaseNote
 from ..taxonomy import Taxonomy
 from .export import to_csv, to_json, to_markdown, write_markdown
+from .safeyaml import load_yaml
 from .validation import FieldCheck, derive_summary, note_from_fields, show
 
+log = logging.getLogger(__name__)
 # Validation and export live in their own modules; their public functions are part of this API.
 __all__ = [
     "CorpusReport", "case_files", "derive_summary", "note_from_fields", "parse_case_text",
     "read_case_file", "read_corpus", "to_csv", "to_json", "to_markdown", "write_markdown",
 ]
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass
 class CorpusReport:
-    """What reading a corpus folder gave: the good notes, every problem, and how many files."""
+    """What reading a corpus folder gave: the good notes, every problem, and how many files.
+
+    ``errors`` are files whose reading failed in an unexpected way (a fault of kmsearch, not
+    of the file): reported apart, so that scripts can tell them from problems.
+    """
 
     notes: list[tuple[Path, CaseNote]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
+    errors: list[Problem] = field(default_factory=list)
 
 
 def read_corpus(
@@ -58,6 +65,12 @@ def read_corpus(
             )
         except ValidationError as exc:
             report.problems.extend(exc.problems)
+            continue
+        except Exception as exc:  # noqa: BLE001 - one file's fault must not stop the others
+            log.exception("unexpected error reading %s", path)
+            message = (f"internal error while reading this file ({type(exc).__name__}: "
+                       f"{str(exc)[:200]}); the other files were still read; please report it")
+            report.errors.append(Problem(str(path), "", message))
             continue
         if note.id in owners:
             message = f"expected a unique id, found {show(note.id)}, used by {owners[note.id]}"
@@ -170,18 +183,8 @@ def _front_matter(text: str, source: str) -> tuple[dict[str, Any], str, FieldChe
         message = "front matter not closed: expected a '---' line after the fields"
         raise _fail(source, message, skipped + 1) from exc
     offset = skipped + stripped.count("\n", 0, start.end()) + 1
-    loader = _Loader(front)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else {}
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + offset if mark else None
-        raise _fail(source, _yaml_message(exc, offset), line) from exc
-    except yaml.YAMLError as exc:
-        raise _fail(source, f"invalid YAML in front matter: {exc}", offset) from exc
-    finally:
-        loader.dispose()
+    data, node = load_yaml(front, source, offset)
+    data = {} if data is None else data
     if not isinstance(data, dict):
         expected = "front matter is not a mapping: expected 'field: value' lines"
         message = f"{expected}, found {show(data)}"
@@ -190,13 +193,6 @@ def _front_matter(text: str, source: str) -> tuple[dict[str, Any], str, FieldChe
     if node is not None:
         _walk(node, "", offset, check)
     return data, body, check
-
-
-def _yaml_message(exc: yaml.MarkedYAMLError, offset: int) -> str:
-    message = f"invalid YAML in front matter: {exc.problem}"
-    if exc.context and exc.context_mark:
-        return f"{message} ({exc.context} from line {exc.context_mark.line + offset})"
-    return f"{message} ({exc.context})" if exc.context else message
 
 
 def _walk(node: yaml.Node, path: str, offset: int, check: FieldCheck) -> None:

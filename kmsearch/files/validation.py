@@ -12,6 +12,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from ..errors import Problem, ValidationError
+from ..limits import MAX_NESTING, MAX_NUMBER_DIGITS, MAX_VALUES, YEAR_DIGITS, lone_surrogate
 from ..records import LESSON_KINDS, RISK_LEVELS, STATUSES, VISIBILITIES, CaseNote, Lesson, Partner
 from ..taxonomy import Taxonomy, Vocabulary
 
@@ -23,7 +24,7 @@ FIELDS = (
 )
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 RECOMMENDATION = re.compile(r"([a-z0-9][a-z0-9-]*)/0*([1-9][0-9]*)")
-SDG_NUMBER = re.compile(r"(?:sdg\s*)?([0-9]+)", re.IGNORECASE)
+SDG_NUMBER = re.compile(r"(?:sdg\s*)?([0-9]{1,4})", re.IGNORECASE)
 FIRST_YEAR, LAST_YEAR = 1945, 2100
 SUMMARY_LENGTH = 300
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
@@ -69,6 +70,11 @@ def note_from_fields(
         message = f"expected a mapping of field names to values, found {show(data)}"
         raise ValidationError([Problem(source, "", message)])
     check = check or FieldCheck(source)
+    data = _bounded(data, check)
+    if bad := lone_surrogate(body):
+        check.add("body", f"expected text, found the unpaired surrogate U+{ord(bad):04X}; "
+                  "remove it")
+        body = ""
     body = re.sub(r"\A(?:[ \t]*\n)+", "", body.replace("\r\n", "\n")).rstrip()
     note_id = _note_id(data.get("id"), check, expected_id)
     title = _text(data.get("title"), "title", check, required="the partnership's title")
@@ -103,8 +109,63 @@ def note_from_fields(
 
 def show(value: Any) -> str:
     """A value as the message shows it: JSON-like, so strings are quoted and lists bracketed."""
-    shown = json.dumps(value, ensure_ascii=False, default=str)
+    shown = json.dumps(_preview(value), ensure_ascii=False, default=str)
     return shown if len(shown) <= 80 else shown[:79] + "…"
+
+
+_HUGE = 10**MAX_NUMBER_DIGITS
+
+
+def _preview(value: Any, depth: int = 0) -> Any:
+    """Enough of a value to show: any key or number, a few items, no unpaired surrogate."""
+    if depth > 3:
+        return "…"
+    if isinstance(value, dict):
+        items = list(value.items())[:10]
+        return {str(_preview(k, depth + 1)): _preview(v, depth + 1) for k, v in items}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_preview(v, depth + 1) for v in list(value)[:10]]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= _HUGE:
+        return f"a number of more than {MAX_NUMBER_DIGITS} digits"
+    if isinstance(value, str):
+        return value[:100].encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, bytes):
+        return f"{len(value)} bytes"
+    return value if value is None or isinstance(value, int | float) else str(value)[:100]
+
+
+def _bounded(data: dict[Any, Any], check: FieldCheck) -> dict[Any, Any]:
+    """The fields, those nesting too deep or holding an outsize number or an unpaired surrogate
+    reported and left out, so that no later check trips on them."""
+    kept = {}
+    for key, value in data.items():
+        problem = _oversize(key) or _oversize(value)
+        if problem:
+            check.add(str(_preview(key)), problem)
+        else:
+            kept[key] = value
+    return kept
+
+
+def _oversize(value: Any) -> str | None:
+    stack, seen = [(value, 0)], 0
+    while stack:
+        item, depth = stack.pop()
+        seen += 1
+        if depth > MAX_NESTING:
+            return f"values nested more than {MAX_NESTING} levels deep (limit {MAX_NESTING})"
+        if seen > MAX_VALUES:
+            return f"more than {MAX_VALUES:,} values (limit {MAX_VALUES:,})"
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) >= _HUGE:
+            return (f"expected a number of at most {MAX_NUMBER_DIGITS} digits (limit "
+                    f"{MAX_NUMBER_DIGITS}), found a longer one")
+        if isinstance(item, str) and (bad := lone_surrogate(item)):
+            return f"expected text, found the unpaired surrogate U+{ord(bad):04X}; remove it"
+        if isinstance(item, dict):
+            stack.extend((part, depth + 1) for pair in item.items() for part in pair)
+        elif isinstance(item, list | tuple | set | frozenset):
+            stack.extend((part, depth + 1) for part in item)
+    return None
 
 
 def _absent(value: Any) -> bool:
@@ -228,7 +289,7 @@ def _year(value: Any, field: str, check: FieldCheck) -> int | None:
     if _absent(value):
         return None
     is_number = isinstance(value, int) and not isinstance(value, bool)
-    if is_number or (isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip())):
+    if is_number or (isinstance(value, str) and YEAR_DIGITS.fullmatch(value.strip())):
         year = int(value)
         if FIRST_YEAR <= year <= LAST_YEAR:
             return year

@@ -24,6 +24,7 @@ STEMMING = StemmingAnalyzer()
 # BM25F field boosts, applied at query time so that tuning them needs no re-index.
 FIELD_BOOSTS = {"title": 4.0, "summary": 2.0, "lessons": 2.0, "body": 1.0, "partners": 0.7}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
+_DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII only: "²".isdigit() is true, int("²") fails
 # Query field -> vocabulary its values are resolved in (None: a fixed, lowercase vocabulary).
 QUERY_FILTERS = {
     "division": "divisions",
@@ -141,7 +142,7 @@ class QuerySyntax:
             return query.Term("type", DOCUMENT_TYPES[folded])
         target = "ptype" if fieldname == "type" else fieldname
         if fieldname == "year":
-            if not folded.isdigit():
+            if not _DIGITS.fullmatch(folded):
                 raise ValueError(f"year:{value} is not a year")
             return query.Term("year", _year_text(folded))
         if fieldname == "sdg":
@@ -216,7 +217,7 @@ def _year_text(value: object) -> str | None:
     """Years as four digits, so that term ranges order them correctly."""
     if value is None or value == "":
         return None
-    if not str(value).isdigit():
+    if not _DIGITS.fullmatch(str(value)):
         raise ValueError(f"{value!r} is not a year")
     return f"{int(value):04d}"
 

@@ -15,6 +15,7 @@ from ..config import Settings
 from ..errors import Problem, ValidationError
 from ..filters import NO_FILTERS, Filters
 from ..index.indexer import Indexes, SyncReport
+from ..limits import lone_surrogate
 from ..store.cases import Store
 from ..taxonomy import Taxonomy
 from .engine import EngineSettings, SearchEngine
@@ -149,6 +150,10 @@ class SearchService:
             raise ValidationError([Problem("request", "text", "expected some text to link")])
         if len(text) > 20_000:
             raise ValidationError([Problem("request", "text", "expected at most 20000 characters")])
+        if bad := lone_surrogate(text):
+            raise ValidationError([Problem("request", "text", "the text contains the unpaired "
+                                           f"surrogate U+{ord(bad):04X}, which is not a "
+                                           "character; remove it")])
         engine = self.engine
         vector = engine.vectors.embed_query(text)
         ranked = {}

@@ -6,13 +6,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from ..access import Viewer
-from ..errors import Forbidden, NotFound, Problem, ValidationError
+from ..errors import Forbidden, KmsearchError, NotFound, Problem, ValidationError
 from ..store.cases import StoredCase
 from ..workflow.contributions import Contributions, EditConflict, note_fields
 from ..workflow.permissions import may_contribute, may_edit_division, may_review, may_see_history
 from ..workflow.uploads import MAX_UPLOAD_BYTES, SUFFIXES, describe
 from .auth import current_viewer
 from .context import current_library
+from .errors import error_response
 from .lookups import linked_recommendations
 from .markdown import render_markdown
 from .noteform import (
@@ -171,7 +172,15 @@ def upload():
         return _render_upload(None)
     files = [(item.filename or "", item.read(MAX_UPLOAD_BYTES + 1))
              for item in request.files.getlist("files") if item.filename]
-    report = current_contributions().import_files(viewer, files)
+    try:
+        report = current_contributions().import_files(viewer, files)
+    except KmsearchError:
+        raise
+    except Exception:  # noqa: BLE001 - the saves were rolled back: say so, not just "error"
+        current_app.logger.exception("upload failed part-way; its saves were rolled back")
+        return error_response(500, "The upload failed part-way because of a server error, and "
+                              "nothing from it was saved. Try again; if it fails again, tell "
+                              "an administrator.")
     return _render_upload(report)
 
 

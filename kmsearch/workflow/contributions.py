@@ -26,7 +26,7 @@ from ..store.cases import Revision, StoredCase
 from ..store.drafts import Draft, Drafts
 from .notediff import NoteDiff, diff_revisions
 from .permissions import may_contribute, may_edit_division, may_review, may_see_history, may_view
-from .uploads import Entry, check_files, read_upload
+from .uploads import Budget, Entry, check_files, read_upload
 
 log = logging.getLogger(__name__)
 WORK_STATES = ("draft", "returned", "submitted", "published", "archived")
@@ -225,17 +225,23 @@ class Contributions:
                           ("archived",))
 
     def import_files(self, viewer: Viewer, files: list[tuple[str, bytes]]) -> ImportReport:
-        """Each uploaded note becomes a draft; problems are reported per file and row, and a
-        bad type or size refuses the whole upload before anything is saved."""
+        """Each good uploaded note becomes a draft; problems are reported per file and row. A
+        bad type or size refuses the whole upload before anything is saved, and the saves are
+        one transaction, so an unexpected failure part-way leaves nothing saved."""
         _require(may_contribute(viewer), "Only contributors, reviewers and admins add notes.")
         refused = check_files(files)
         if refused:
             raise ValidationError(refused)
-        report = ImportReport()
+        report, budget, entries = ImportReport(), Budget(), []
         for name, data in files:
-            upload = read_upload(name, data)
+            upload = read_upload(name, data, budget)
             report.problems.extend(upload.problems)
-            for entry in upload.entries:
+            entries.extend(upload.entries)
+        with self.store.write():
+            for entry in entries:
+                if budget.spent():
+                    report.problems.append(budget.problem(entry.source))
+                    break
                 try:
                     report.saved.append(self._import(viewer, entry))
                 except ValidationError as error:
