@@ -6,7 +6,7 @@ per input. The counts and the slowest case are printed at the end of the module.
 import datetime
 
 import pytest
-from hostile_inputs import GOOD, Cost, fuzz, measured, xlsx_bytes
+from hostile_inputs import GOOD, Cost, fuzz, measured, report_line, xlsx_bytes
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -52,15 +52,13 @@ def _report(name: str) -> Cost:
 @pytest.fixture(scope="module", autouse=True)
 def print_costs(request):
     yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     for name, cost in COSTS.items():
-        line = (f"fuzz {name}: {cost.runs:,} inputs, slowest {cost.slowest * 1000:.1f} ms "
-                f"({cost.slowest_case}), peak {cost.peak / 2**20:.1f} MB")
-        if reporter:
-            reporter.write_line(line)
+        report_line(request.config, f"fuzz {name}: {cost.runs:,} inputs, slowest "
+                    f"{cost.slowest * 1000:.1f} ms ({cost.slowest_case}), peak "
+                    f"{cost.peak / 2**20:.1f} MB in {cost.traced:,} traced")
 
 
-@fuzz(2000)
+@fuzz(1000)
 @given(TEXT)
 def test_the_query_parser_never_raises(text):
     with measured(_report("query parser"), text, SECONDS, MEGABYTES):
@@ -72,7 +70,7 @@ PARAMS = st.dictionaries(
     st.one_of(TEXT, st.lists(TEXT, max_size=4), st.none(), st.integers()), max_size=6)
 
 
-@fuzz(1500)
+@fuzz(1000)
 @given(PARAMS)
 def test_the_filter_parser_raises_only_validation_errors(params):
     with measured(_report("filter parser"), params, SECONDS, MEGABYTES):
@@ -97,7 +95,7 @@ FRONT_MATTER = st.one_of(
 )
 
 
-@fuzz(1500)
+@fuzz(1000)
 @given(FRONT_MATTER)
 def test_the_front_matter_reader_raises_only_validation_errors(text):
     with measured(_report("front-matter reader"), text, SECONDS, MEGABYTES):
@@ -123,7 +121,7 @@ def _check_upload(name: str, data: bytes) -> None:
             assert error.problems
 
 
-@fuzz(800)
+@fuzz(500)
 @given(st.lists(COLUMNS, min_size=1, max_size=8), st.lists(st.lists(CELLS, max_size=9),
                                                            max_size=6), st.sampled_from(",;\t"))
 def test_the_csv_row_reader_raises_only_validation_errors(header, rows, separator):
@@ -143,7 +141,7 @@ XLSX_CELLS = st.one_of(
 )
 
 
-@fuzz(150)
+@fuzz(100)
 @given(st.lists(st.lists(XLSX_CELLS, min_size=1, max_size=6), min_size=1, max_size=5),
        st.lists(COLUMNS, min_size=1, max_size=6))
 def test_the_xlsx_row_reader_raises_only_validation_errors(rows, header):
@@ -172,7 +170,7 @@ RESPONSE_LINE = st.one_of(
 )
 
 
-@fuzz(800)
+@fuzz(500)
 @given(st.lists(RESPONSE_LINE, max_size=25), st.booleans())
 def test_the_management_response_parser_raises_only_validation_errors(lines, strict):
     text = "\n".join(lines)

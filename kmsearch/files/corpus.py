@@ -12,6 +12,7 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from ..errors import Problem, ValidationError
+from ..limits import lone_surrogate
 from ..records import CaseNote
 from ..taxonomy import Taxonomy
 from .export import to_csv, to_json, to_markdown, write_markdown
@@ -166,6 +167,10 @@ def _fail(source: str, message: str, line: int | None = None) -> ValidationError
 def _front_matter(text: str, source: str) -> tuple[dict[str, Any], str, FieldCheck]:
     """The front matter mapping, the body, and a checker that knows every field's line."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    if bad := lone_surrogate(text):
+        line = text.count("\n", 0, text.index(bad)) + 1
+        raise _fail(source, f"the unpaired surrogate U+{ord(bad):04X} is not a character; "
+                    "remove it", line)
     if not text.strip():
         message = "empty file: expected YAML front matter between '---' lines, then Markdown"
         raise _fail(source, message)
