@@ -3,15 +3,18 @@ uploads. Copying the built database and indexes takes a moment; building them ta
 
 from __future__ import annotations
 
+import io
 import shutil
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
+from flask import Flask
 from web_library import shared_settings
 
 from kmsearch.access import staff
 from kmsearch.config import Settings
+from kmsearch.web import create_app
 
 TRADE = staff("tina", "contributor", divisions=("trade",))
 TRANSPORT = staff("tom", "contributor", divisions=("transport",))
@@ -57,3 +60,23 @@ def form_fields(title: str = "Customs data exchange with freight forwarders", **
         "risk_level": "low",
         "lessons": [{"kind": "lesson", "text": "Agree the data format before the pilot."}],
     } | changes
+
+
+def contribution_app(tmp_path_factory, name: str, **config) -> Flask:
+    """An application over a fresh copy of the shared library that trusts identity headers."""
+    settings = copied_settings(tmp_path_factory, name)
+    return create_app({"SETTINGS": settings, "TRUST_USER_HEADER": True,
+                       "TRUST_ROLE_HEADERS": True, "SECRET_KEY": f"{name}-tests-secret-key",
+                       "TESTING": True, **config})
+
+
+def xlsx_bytes(rows: list[list]) -> bytes:
+    """An .xlsx workbook whose first sheet holds ``rows``."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from contribution_library import xlsx_bytes
 from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,17 +59,6 @@ def note_text(case_id: str, field_name: str | None = None, line: str | None = No
 
 def alias_bomb_note(case_id: str = "alias-bomb") -> str:
     return note_text(case_id, "bomb", "bomb:\n" + re.sub("(?m)^", "  ", ALIAS_BOMB).rstrip())
-
-
-def xlsx_bytes(rows: list[list]) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def xlsx_bomb(unpacked_mb: int = 64) -> bytes:

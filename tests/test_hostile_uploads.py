@@ -9,8 +9,8 @@ import time
 import zipfile
 
 import pytest
-from contribution_library import copied_settings
-from hostile_inputs import alias_bomb_note, note_text, xlsx_bomb, xlsx_bytes
+from contribution_library import contribution_app, xlsx_bytes
+from hostile_inputs import alias_bomb_note, note_text, xlsx_bomb
 from web_library import signed_in
 
 from kmsearch.limits import (
@@ -21,7 +21,6 @@ from kmsearch.limits import (
     MAX_XLSX_ENTRIES,
     MAX_XLSX_UNCOMPRESSED,
 )
-from kmsearch.web import create_app
 from kmsearch.workflow.uploads import Budget, check_archive, read_upload
 
 CONTRIBUTOR = signed_in("tom", "contributor", "transport")
@@ -30,10 +29,7 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    settings = copied_settings(tmp_path_factory, "hostile-uploads")
-    app = create_app({"SETTINGS": settings, "TRUST_USER_HEADER": True,
-                      "TRUST_ROLE_HEADERS": True, "SECRET_KEY": "hostile-upload-tests",
-                      "TESTING": True})
+    app = contribution_app(tmp_path_factory, "hostile-uploads")
     yield app
     app.extensions["kmsearch"].store.close()
 

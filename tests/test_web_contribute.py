@@ -12,11 +12,10 @@ from contribution_library import (
     STATISTICS_RESTRICTED,
     TRADE_RESTRICTED,
     TRANSPORT_PUBLIC,
-    copied_settings,
+    contribution_app,
 )
 from web_library import signed_in
 
-from kmsearch.web import create_app
 from kmsearch.workflow.uploads import MAX_UPLOAD_BYTES
 
 TRADE = signed_in("tina", "contributor", "trade")
@@ -29,10 +28,7 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    settings = copied_settings(tmp_path_factory, "web-contribute")
-    app = create_app({"SETTINGS": settings, "TRUST_USER_HEADER": True,
-                      "TRUST_ROLE_HEADERS": True, "SECRET_KEY": "contribution-tests-secret",
-                      "TESTING": True})
+    app = contribution_app(tmp_path_factory, "web-contribute")
     yield app
     app.extensions["kmsearch"].store.close()
 

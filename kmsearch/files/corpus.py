@@ -17,7 +17,8 @@ from ..records import CaseNote
 from ..taxonomy import Taxonomy
 from .export import to_csv, to_json, to_markdown, write_markdown
 from .safeyaml import load_yaml
-from .validation import FieldCheck, derive_summary, note_from_fields, show
+from .validation import FieldCheck, derive_summary, note_from_fields
+from .values import show
 
 log = logging.getLogger(__name__)
 # Validation and export live in their own modules; their public functions are part of this API.
