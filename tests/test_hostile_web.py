@@ -49,13 +49,18 @@ def client(app):
     "/divisions/transport?year_from=%C2%B2",
     "/api/v1/search?q=road&year_from=" + "9" * 5000,
     "/cases/x/diff?from=" + "1" * 5000,
+    "/search?q=road&page=" + "9" * 5000,
+    "/api/v1/cases?per_page=" + "9" * 5000,
+    "/contribute/drafts/" + "9" * 40,
+    f"/contribute/{TRANSPORT_PUBLIC}/edit?draft=" + "9" * 4000,
 ])
 def test_non_ascii_and_outsize_digits_answer_400_with_a_message(client, url):
     response = client.get(url, headers=signed_in("rita", "reviewer"))
     assert response.status_code in (400, 404), response.get_data(as_text=True)[:500]
     if url.startswith(("/api", "/search", "/divisions")):
         assert response.status_code == 400
-        assert "expected a year 1990-2100" in response.get_data(as_text=True)
+        assert re.search("expected a (year 1990-2100|whole number from 1 to)",
+                         response.get_data(as_text=True))
 
 
 def test_a_lone_surrogate_in_suggest_links_answers_400(client):
@@ -63,6 +68,14 @@ def test_a_lone_surrogate_in_suggest_links_answers_400(client):
                            'sharing"}', content_type="application/json")
     assert response.status_code == 400
     assert "unpaired surrogate U+D800" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("body", ["[" * 100_000 + "]" * 100_000,
+                                  '{"text": ' + "[" * 100_000 + "]" * 100_000 + "}"])
+def test_json_nested_past_the_decoder_limit_answers_400(client, body):
+    response = client.post("/api/v1/suggest-links", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert 'expected a JSON object {\"text\": \"...\"}' in response.get_data(as_text=True)
 
 
 def test_follow_up_with_a_non_ascii_number_says_not_found(tmp_path):
@@ -146,7 +159,8 @@ def requests(draw, routes):
     method, rule, arguments = draw(st.sampled_from(routes))
     path = rule
     for name, converter in arguments:
-        value = (str(draw(st.integers(min_value=-5, max_value=10**12)))
+        value = (str(draw(st.one_of(st.integers(min_value=-5, max_value=10**12),
+                                    st.integers(min_value=2**63 - 2, max_value=10**40))))
                  if converter == "IntegerConverter" else draw(PATH_VALUES))
         safe = "/" if converter == "PathConverter" else ""
         path = re.sub(rf"<(?:\w+:)?{name}>", quote(value, safe=safe), path)
@@ -161,7 +175,8 @@ def requests(draw, routes):
                 JSON_VALUES))
             body = {"data": json.dumps(document), "content_type": "application/json"}
         elif kind == "raw":
-            body = {"data": draw(st.binary(max_size=200)),
+            body = {"data": draw(st.one_of(st.binary(max_size=200), st.sampled_from(
+                        [b"[" * 50_000, b'{"text": ' + b"[" * 50_000, b"\xed\xa0\x80"]))),
                     "content_type": draw(st.sampled_from(["application/json", "text/plain",
                                                           "application/x-www-form-urlencoded"]))}
         else:

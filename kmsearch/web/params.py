@@ -10,6 +10,7 @@ from typing import Any
 from ..config import Settings
 from ..errors import Problem, ValidationError
 from ..filters import FACETS, Filters, parse_filters
+from ..limits import whole_number
 from ..search.results import MODES, SORTS
 from ..taxonomy import Taxonomy
 
@@ -111,11 +112,12 @@ def _choice(args: Mapping[str, Any], name: str, choices: tuple[str, ...],
 def _whole_number(args: Mapping[str, Any], name: str, default: int, low: int, high: int,
                   problems: list[Problem]) -> int:
     raw = str(args.get(name) or default).strip()
-    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+    number = whole_number(raw)
+    if number is None or not low <= number <= high:
         problems.append(_problem(name, f"expected a whole number from {low} to {high}, "
                                        f"found {raw[:40]!r}"))
         return default
-    return int(raw)
+    return number
 
 
 def _unprintable(text: str) -> str | None:

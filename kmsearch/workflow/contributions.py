@@ -179,6 +179,8 @@ class Contributions:
     def draft(self, viewer: Viewer, draft_id: int) -> Draft:
         """One of the viewer's own drafts."""
         _require(viewer.signed_in, "Sign in to see your drafts.")
+        if not 0 < draft_id < 2**63:  # past SQLite's integers: no such draft, not a crash
+            raise NotFound(f"No draft {str(draft_id)[:20]} of yours.")
         return self.drafts.get(draft_id, viewer.username)
 
     def discard_draft(self, viewer: Viewer, draft_id: int) -> None:
