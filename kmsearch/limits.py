@@ -17,7 +17,8 @@ MAX_XLSX_ENTRIES = 100  # members of a .xlsx archive
 MAX_ROWS = 1000  # note rows of one sheet, below the header
 MAX_COLUMNS = 64  # cells read from one row; any further cells are refused
 MAX_CELL_CHARS = 100_000  # characters in one cell (a body column may be long)
-UPLOAD_SECONDS = 5.0  # time budget for reading and checking one upload request
+UPLOAD_SECONDS = 5.0  # time budget for reading, checking and saving one upload request
+BACKGROUND_UPLOAD_SECONDS = 600.0  # the same for a large upload on the background worker
 
 # Front matter and other structured values (YAML, the JSON "extra" column, JSON bodies).
 MAX_YAML_NODES = 5_000  # values in one front matter; anchors and aliases are refused outright

@@ -26,7 +26,8 @@ from kmsearch.library import Library
 from kmsearch.store.cases import Store
 
 PASSWORD = "kill test passphrase"
-LOAD_SECONDS = 4.0
+LOAD_SECONDS = 4.0  # at least this long under load; longer until enough writes were acknowledged
+MAX_LOAD_SECONDS = 120.0  # a busy machine answers slowly: wait for the writes, not the clock
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -161,7 +162,13 @@ def test_every_acknowledged_write_survives_a_killed_server(settings, tmp_path):
     threads.append(threading.Thread(target=publish))
     for thread in threads:
         thread.start()
-    time.sleep(LOAD_SECONDS)
+    started = time.monotonic()
+    while time.monotonic() - started < MAX_LOAD_SECONDS:
+        time.sleep(0.25)
+        with lock:
+            enough = len(saved) >= 12 and published
+        if enough and time.monotonic() - started >= LOAD_SECONDS:
+            break
     server.send_signal(signal.SIGKILL)  # mid-write: the clients are still sending
     server.wait(timeout=30)
     stop.set()

@@ -20,12 +20,12 @@ from .safeyaml import load_yaml
 from .validation import FieldCheck, derive_summary, note_from_fields
 from .values import show
 
-log = logging.getLogger(__name__)
 # Validation and export live in their own modules; their public functions are part of this API.
 __all__ = [
     "CorpusReport", "case_files", "derive_summary", "note_from_fields", "parse_case_text",
     "read_case_file", "read_corpus", "to_csv", "to_json", "to_markdown", "write_markdown",
 ]
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -197,12 +197,15 @@ def _front_matter(text: str, source: str) -> tuple[dict[str, Any], str, FieldChe
         raise _fail(source, message, node.start_mark.line + offset)
     check = FieldCheck(source)
     if node is not None:
-        _walk(node, "", offset, check)
+        _walk(node, "", offset, check, front.splitlines())
     return data, body, check
 
 
-def _walk(node: yaml.Node, path: str, offset: int, check: FieldCheck) -> None:
-    """Record the line of every field and list item, and report keys given twice."""
+def _walk(
+    node: yaml.Node, path: str, offset: int, check: FieldCheck, lines: list[str]
+) -> None:
+    """Record the line of every field and list item, report keys given twice, and note values
+    that YAML read as a comment (``id: #OceanAction21244``) so the message can say to quote them."""
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             sub = f"{path}.{key.value}" if path else str(key.value)
@@ -212,9 +215,22 @@ def _walk(node: yaml.Node, path: str, offset: int, check: FieldCheck) -> None:
                 check.problems.append(Problem(check.source, sub, message, line))
             else:
                 check.lines[sub] = key.start_mark.line + offset
-            _walk(value, sub, offset, check)
+            _note_comment(value, sub, lines, check)
+            _walk(value, sub, offset, check, lines)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value, 1):
             check.lines.setdefault(f"{path}[{index}]", item.start_mark.line + offset)
-            _walk(item, f"{path}[{index}]", offset, check)
+            _note_comment(item, f"{path}[{index}]", lines, check)
+            _walk(item, f"{path}[{index}]", offset, check, lines)
+
+
+def _note_comment(node: yaml.Node, path: str, lines: list[str], check: FieldCheck) -> None:
+    """An empty value followed by ``#...`` on its line: the user meant the ``#`` as text."""
+    if not (isinstance(node, yaml.ScalarNode) and node.value == "" and not node.style):
+        return
+    line = lines[node.start_mark.line] if node.start_mark.line < len(lines) else ""
+    head, colon, rest = line.partition(":") if ":" in line else ("", "", line.lstrip(" -"))
+    if rest.strip().startswith("#"):
+        value = rest.strip().replace('"', '\\"')
+        check.comments[path] = f'{head.strip()}: "{value}"' if colon else f'- "{value}"'
 

@@ -31,12 +31,8 @@ def load_yaml(text: str, source: str, offset: int = 1,
     try:
         node = loader.get_single_node()
         return (loader.construct_document(node) if node is not None else None), node
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + offset if mark else None
-        raise _fail(source, _yaml_message(exc, offset, what), line) from exc
     except yaml.YAMLError as exc:
-        raise _fail(source, f"invalid YAML in {what}: {exc}", offset) from exc
+        raise _yaml_error(exc, text, source, offset, what) from exc
     except CONSTRUCT_ERRORS as exc:
         raise _bad_value(node, source, offset, what, exc) from exc
     finally:
@@ -68,14 +64,26 @@ def _check_events(text: str, source: str, offset: int, what: str) -> None:
                                 f"{what} (limit {MAX_NESTING})", line)
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        raise _fail(source, _yaml_message(exc, offset, what),
-                    mark.line + offset if mark else None) from exc
     except yaml.YAMLError as exc:
-        raise _fail(source, f"invalid YAML in {what}: {exc}", offset) from exc
+        raise _yaml_error(exc, text, source, offset, what) from exc
     finally:
         loader.dispose()
+
+
+def _yaml_error(exc: yaml.YAMLError, text: str, source: str, offset: int,
+                what: str) -> ValidationError:
+    """The problem of a YAML syntax error, on its line, with the fix where one is known."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        lines = text.splitlines()
+        written = lines[mark.line] if mark and mark.line < len(lines) else ""
+        return _fail(source, _yaml_message(exc, offset, what, written),
+                     mark.line + offset if mark else None)
+    if isinstance(exc, yaml.reader.ReaderError):
+        message = (f"invalid character U+{exc.character:04X} in {what}: control characters "
+                   "are not allowed; delete it (it may be invisible in your editor)")
+        return _fail(source, message, text.count("\n", 0, exc.position) + offset)
+    return _fail(source, " ".join(f"invalid YAML in {what}: {exc}".split()), offset)
 
 
 def _bad_value(node: yaml.Node | None, source: str, offset: int, what: str,
@@ -103,8 +111,18 @@ def _bad_value(node: yaml.Node | None, source: str, offset: int, what: str,
     return _fail(source, f"invalid value in {what} ({type(error).__name__})", offset)
 
 
-def _yaml_message(exc: yaml.MarkedYAMLError, offset: int, what: str) -> str:
-    message = f"invalid YAML in {what}: {exc.problem}"
+NEEDS_QUOTES = ("mapping values are not allowed", "cannot start any token")
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError, offset: int, what: str, written: str = "") -> str:
+    """One line: what YAML found, and, where quoting the value is the fix, the line quoted."""
+    problem = " ".join(str(exc.problem).split())
+    message = f"invalid YAML in {what}: {problem}"
+    key, colon, value = written.partition(":")
+    if colon and value.strip() and any(text in problem for text in NEEDS_QUOTES):
+        quoted = value.strip().replace("\\", "\\\\").replace('"', '\\"')
+        return (f"{message}: a value containing \": \" or starting with @, ` or a similar sign "
+                f"must be quoted; write  {key.strip()}: \"{quoted}\"")
     if exc.context and exc.context_mark:
         return f"{message} ({exc.context} from line {exc.context_mark.line + offset})"
     return f"{message} ({exc.context})" if exc.context else message

@@ -72,9 +72,20 @@ CREATE INDEX IF NOT EXISTS drafts_case ON drafts (case_id);
 CREATE INDEX IF NOT EXISTS cases_author ON cases (author);
 """
 
+SOURCES = """
+ALTER TABLE cases ADD COLUMN source TEXT;
+UPDATE cases SET source = CASE WHEN origin = 'corpus' THEN 'corpus' ELSE origin END;
+CREATE INDEX IF NOT EXISTS cases_source ON cases (source, state);
+CREATE TABLE IF NOT EXISTS import_keys (source TEXT NOT NULL, key TEXT NOT NULL,
+    case_id TEXT NOT NULL REFERENCES cases (id), row_hash TEXT NOT NULL, updated_at TEXT,
+    PRIMARY KEY (source, key));
+CREATE INDEX IF NOT EXISTS import_keys_case ON import_keys (case_id);
+"""
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("0001_initial", INITIAL),
     ("0002_drafts", DRAFTS),
+    ("0900_case_sources", SOURCES),
 ]
 
 

@@ -8,7 +8,7 @@ from flask import Flask
 
 from ..config import PROJECT_ROOT, Settings
 from ..library import Library
-from . import api, browse, cases, contribute, recommendations, review, search
+from . import api, browse, bulk, cases, contribute, recommendations, review, search
 from .auth import default_viewer, init_auth
 from .errors import register_error_handlers
 from .security import init_security
@@ -49,7 +49,7 @@ def create_app(config: dict[str, Any] | None = None, library: Library | None = N
     app.extensions["kmsearch"] = library
     app.extensions["kmsearch.default_viewer"] = default_viewer(app.config["DEFAULT_VIEWER"])
 
-    for module in (search, cases, recommendations, browse, contribute, review, api):
+    for module in (search, cases, recommendations, browse, contribute, review, bulk, api):
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
     init_security(app)

@@ -9,8 +9,8 @@ import json
 import re
 import time
 import zipfile
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any
@@ -81,13 +81,18 @@ def check_files(files: list[tuple[str, bytes]]) -> list[Problem]:
     return problems
 
 
-def read_upload(name: str, data: bytes, budget: Budget | None = None) -> Upload:
+def read_upload(
+    name: str, data: bytes, is_partner_type: Callable[[str], bool] = lambda _: True,
+    budget: Budget | None = None,
+) -> Upload:
     """The entries of one file; unreadable files, rows over the limits, and a ``budget`` spent
-    become problems."""
+    become problems. A bracket after a partner's name is its type only when
+    ``is_partner_type`` says so ("Acme Ltd (business)"), otherwise part of the name
+    ("Zona Libre de Turismo (ZOLITUR)")."""
     budget = budget or Budget()
     suffix = PurePath(name).suffix.lower()
     if suffix == ".xlsx":
-        return _from_rows(name, _xlsx_rows(name, data, budget), budget)
+        return _from_rows(name, _xlsx_rows(name, data, budget), is_partner_type, budget)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -96,7 +101,7 @@ def read_upload(name: str, data: bytes, budget: Budget | None = None) -> Upload:
         return Upload(problems=[Problem(name, "", message)])
     if suffix == ".md":
         return Upload(entries=[Entry(name, {}, text=text)])
-    return _from_rows(name, _csv_rows(name, text, budget), budget)
+    return _from_rows(name, _csv_rows(name, text, budget), is_partner_type, budget)
 
 
 def _csv_rows(name: str, text: str, budget: Budget) -> list[list[Any]] | Problem:
@@ -168,7 +173,10 @@ def check_archive(name: str, data: bytes) -> Problem | None:
     return None
 
 
-def _from_rows(name: str, rows: list[list[Any]] | Problem, budget: Budget) -> Upload:
+def _from_rows(
+    name: str, rows: list[list[Any]] | Problem, is_partner_type: Callable[[str], bool],
+    budget: Budget,
+) -> Upload:
     """Entries from a sheet whose first row names the corpus fields, plus ``body`` and
     ``extra``; the row numbers in sources are the sheet's, the header being row 1."""
     if isinstance(rows, Problem):
@@ -189,13 +197,17 @@ def _from_rows(name: str, rows: list[list[Any]] | Problem, budget: Budget) -> Up
             upload.problems.append(Problem(f"{name} row {number}", long[0], f"more than "
                                            f"{MAX_CELL_CHARS:,} characters in a cell (the limit)"))
             continue
-        upload.entries.append(_entry(f"{name} row {number}", values, upload.problems))
+        upload.entries.append(
+            _entry(f"{name} row {number}", values, upload.problems, is_partner_type))
     if not upload.entries and not upload.problems:
         upload.problems.append(Problem(name, "", "expected at least one row under the header"))
     return upload
 
 
-def _entry(source: str, values: dict[str, str], problems: list[Problem]) -> Entry:
+def _entry(
+    source: str, values: dict[str, str], problems: list[Problem],
+    is_partner_type: Callable[[str], bool],
+) -> Entry:
     fields: dict[str, Any] = {}
     extra = values.pop("extra", "")
     if extra:
@@ -215,7 +227,7 @@ def _entry(source: str, values: dict[str, str], problems: list[Problem]) -> Entr
         if key in LIST_COLUMNS:
             fields[key] = _split(value, ";")
         elif key == "partners":
-            fields[key] = [_partner(item) for item in _split(value, ";")]
+            fields[key] = [_partner(item, is_partner_type) for item in _split(value, ";")]
         elif key == "lessons":
             fields[key] = [_lesson(item) for item in _split(value, "|")]
         else:
@@ -227,12 +239,23 @@ def _split(value: str, separator: str) -> list[str]:
     return [part.strip() for part in value.split(separator) if part.strip()]
 
 
-def _partner(item: str) -> dict[str, str | None]:
+def _partner(item: str, is_partner_type: Callable[[str], bool]) -> dict[str, str | None]:
     """``Name (type)``; a name alone leaves the type missing, for the validator to report."""
     match = PARTNER.fullmatch(item)
-    if match:
+    if match and is_partner_type(match.group(2).strip()):
         return {"name": match.group(1), "type": match.group(2).strip() or None}
     return {"name": item, "type": None}
+
+
+PARTNER_SYNTAX = ('write each partner as "Name (type)", e.g. "Acme Ltd (business)", several '
+                  'separated by ";"')
+
+
+def teach(problem: Problem) -> Problem:
+    """A sheet row's problem with the sheet syntax that fixes it, where the field has one."""
+    if re.fullmatch(r"partners\[\d+\]\.type", problem.field) and "found nothing" in problem.message:
+        return replace(problem, message=f"{problem.message}; {PARTNER_SYNTAX}")
+    return problem
 
 
 def _lesson(item: str) -> dict[str, str | None]:
