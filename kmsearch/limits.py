@@ -14,6 +14,8 @@ from typing import Any
 MAX_UPLOAD_BYTES = 1024 * 1024  # all files of one upload together, as sent
 MAX_XLSX_UNCOMPRESSED = 8 * 1024 * 1024  # every member of a .xlsx archive together, unpacked
 MAX_XLSX_ENTRIES = 100  # members of a .xlsx archive
+MAX_IMPORT_XLSX_UNCOMPRESSED = 256 * 1024 * 1024  # `kmsearch import` of a local register
+MAX_IMPORT_XLSX_ENTRIES = 1000
 MAX_ROWS = 1000  # note rows of one sheet, below the header
 MAX_COLUMNS = 64  # cells read from one row; any further cells are refused
 MAX_CELL_CHARS = 100_000  # characters in one cell (a body column may be long)

@@ -10,19 +10,25 @@ import zipfile
 
 import pytest
 from contribution_library import contribution_app, xlsx_bytes
-from hostile_inputs import alias_bomb_note, note_text, xlsx_bomb
+from hostile_inputs import ALIAS_BOMB, ROOT, alias_bomb_note, note_text, xlsx_bomb
 from web_library import signed_in
 
+from kmsearch.errors import ValidationError
+from kmsearch.files.mapping import load_mapping
+from kmsearch.files.sheets import check_archive
 from kmsearch.limits import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
+    MAX_IMPORT_XLSX_UNCOMPRESSED,
     MAX_NESTING,
     MAX_ROWS,
     MAX_XLSX_ENTRIES,
     MAX_XLSX_UNCOMPRESSED,
 )
-from kmsearch.workflow.uploads import Budget, check_archive, read_upload
+from kmsearch.taxonomy import load_taxonomy
+from kmsearch.workflow.uploads import Budget, read_upload
 
+TAXONOMY = load_taxonomy(ROOT / "corpus" / "taxonomy.yaml")
 CONTRIBUTOR = signed_in("tom", "contributor", "transport")
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -101,9 +107,29 @@ def test_archives_with_too_many_members_are_refused_before_opening():
     with zipfile.ZipFile(out, "w") as archive:
         for number in range(MAX_XLSX_ENTRIES + 1):
             archive.writestr(f"part{number}.xml", "<x/>")
-    problem = check_archive("parts.xlsx", out.getvalue())
+    refused = read_upload("parts.xlsx", out.getvalue())
+    (problem,) = refused.problems
     assert problem.source == "parts.xlsx" and f"the limit is {MAX_XLSX_ENTRIES}" in problem.message
-    assert check_archive("ok.xlsx", xlsx_bytes([["title"], ["A"]])) is None
+    sheet = io.BytesIO(xlsx_bytes([["title"], ["A"]]))
+    assert check_archive("ok.xlsx", sheet, MAX_XLSX_UNCOMPRESSED, MAX_XLSX_ENTRIES) is None
+
+
+def test_archives_on_disk_are_measured_the_same_way(tmp_path):
+    """`kmsearch import` reads registers from disk with the same check, at its own limit."""
+    path = tmp_path / "register.xlsx"
+    path.write_bytes(xlsx_bomb(64))
+    problem = check_archive(str(path), path, MAX_XLSX_UNCOMPRESSED, MAX_XLSX_ENTRIES)
+    assert problem.source == str(path) and "the workbook unpacks to 6" in problem.message
+    assert check_archive(str(path), path, MAX_IMPORT_XLSX_UNCOMPRESSED, 1000) is None
+
+
+def test_an_alias_bomb_in_an_import_mapping_is_refused(tmp_path):
+    path = tmp_path / "mapping.yaml"
+    path.write_text(ALIAS_BOMB, encoding="utf-8")
+    start = time.perf_counter()
+    with pytest.raises(ValidationError, match="anchors and aliases"):
+        load_mapping(path, ["title"], TAXONOMY)
+    assert time.perf_counter() - start < 1.0
 
 
 def test_the_alias_bomb_upload_is_refused_within_a_second(app, client):
@@ -133,7 +159,7 @@ def test_rows_columns_cell_length_and_nesting_are_capped():
 
 
 def test_an_upload_over_its_time_budget_stops_with_a_clear_message():
-    spent = read_upload("notes.csv", b"title,division\nA,trade\nB,trade\n", Budget(0.0))
+    spent = read_upload("notes.csv", b"title,division\nA,trade\nB,trade\n", budget=Budget(0.0))
     (problem,) = spent.problems
     assert problem.source == "notes.csv row 1"
     assert "took more than 0 s (the limit)" in problem.message and not spent.entries

@@ -8,7 +8,6 @@ import io
 import json
 import re
 import time
-import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -16,6 +15,7 @@ from pathlib import PurePath
 from typing import Any
 
 from ..errors import Problem
+from ..files.sheets import check_archive
 from ..limits import (
     MAX_CELL_CHARS,
     MAX_COLUMNS,
@@ -135,7 +135,7 @@ def _xlsx_rows(name: str, data: bytes, budget: Budget) -> list[list[Any]] | Prob
     """The first sheet's rows, once the archive is known to unpack to little enough."""
     from openpyxl import load_workbook
 
-    if refused := check_archive(name, data):
+    if refused := check_archive(name, io.BytesIO(data), MAX_XLSX_UNCOMPRESSED, MAX_XLSX_ENTRIES):
         return refused
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
@@ -151,26 +151,6 @@ def _xlsx_rows(name: str, data: bytes, budget: Budget) -> list[list[Any]] | Prob
                        "save it again from Excel or LibreOffice as .xlsx, or as CSV")
     finally:
         book.close()
-
-
-def check_archive(name: str, data: bytes) -> Problem | None:
-    """A problem if a .xlsx (a zip archive) has too many members or unpacks to too much; read
-    from its directory, before anything is unpacked. Reading stops at the sizes declared."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
-        return Problem(name, "", "not a readable .xlsx workbook (not a zip archive); save it "
-                       "again from Excel or LibreOffice as .xlsx, or as CSV")
-    if len(members) > MAX_XLSX_ENTRIES:
-        return Problem(name, "", f"the workbook holds {len(members):,} parts; the limit is "
-                       f"{MAX_XLSX_ENTRIES}: save it again, or as CSV")
-    unpacked = sum(member.file_size for member in members)
-    if unpacked > MAX_XLSX_UNCOMPRESSED:
-        return Problem(name, "", f"the workbook unpacks to {unpacked:,} bytes; the limit is "
-                       f"{MAX_XLSX_UNCOMPRESSED:,} ({MAX_XLSX_UNCOMPRESSED // 2**20} MB): split "
-                       "it, or save it as CSV")
-    return None
 
 
 def _from_rows(
