@@ -127,9 +127,10 @@ def ingest(ctx: Context, path: Path | None, author: str, no_index: bool,
         ("updated", len(report.updated)),
         ("unchanged", len(report.unchanged)),
         ("rejected (problems)", len(report.problems)),
-        ("failed (internal errors)", len(report.errors)),
         ("missing from corpus", len(report.missing_from_corpus)),
     ]
+    if report.errors:
+        rows.insert(-1, ("failed (internal errors)", len(report.errors)))
     rows += [(f"evaluation {k}", v) for k, v in report.evaluations.items()]
     click.echo(_table(rows, ("ingest", "count")))
     if not no_index:
