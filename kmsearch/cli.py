@@ -75,13 +75,17 @@ class Commands(click.Group):
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kmsearch")
+@click.option("--instance", type=PATH, envvar="KMSEARCH_INSTANCE_DIR",
+              help="Instance folder: database, secret key, kmsearch.cfg (default ./instance).")
 @click.option("--db", type=PATH, envvar="KMSEARCH_DB", help="SQLite database (system of record).")
 @click.option("--index-dir", type=PATH, envvar="KMSEARCH_INDEX_DIR", help="Derived indexes folder.")
 @click.option("--corpus", type=PATH, envvar="KMSEARCH_CORPUS_DIR", help="Corpus folder.")
 @click.pass_context
-def cli(ctx: click.Context, db: Path | None, index_dir: Path | None, corpus: Path | None) -> None:
+def cli(ctx: click.Context, instance: Path | None, db: Path | None, index_dir: Path | None,
+        corpus: Path | None) -> None:
     """kmsearch: search and good-practice library for UNECE's private-sector partnerships."""
-    ctx.obj = Context(Settings.from_env(db_path=db, index_dir=index_dir, corpus_dir=corpus))
+    ctx.obj = Context(Settings.from_env(instance_dir=instance, db_path=db, index_dir=index_dir,
+                                        corpus_dir=corpus))
 
 
 @cli.command()
@@ -89,6 +93,7 @@ def cli(ctx: click.Context, db: Path | None, index_dir: Path | None, corpus: Pat
 def init(ctx: Context) -> None:
     """Create the database and the index folder if they do not exist."""
     ctx.library.initialise()
+    click.echo(f"Instance folder: {ctx.settings.instance_dir}")
     click.echo(f"Database ready: {ctx.settings.db_path}")
     click.echo(f"Index folder ready: {ctx.settings.index_dir}")
 

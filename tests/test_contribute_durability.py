@@ -20,10 +20,11 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
-from contribution_library import copied_settings
 
 from kmsearch.library import Library
 from kmsearch.store.cases import Store
+
+pytestmark = pytest.mark.model  # a copy of the web tests' library, indexed with the model
 
 PASSWORD = "kill test passphrase"
 LOAD_SECONDS = 4.0  # at least this long under load; longer until enough writes were acknowledged
@@ -91,8 +92,8 @@ def start_server(settings, port: int, log: Path) -> subprocess.Popen:
 
 
 @pytest.fixture
-def settings(tmp_path_factory):
-    settings = copied_settings(tmp_path_factory, "durability")
+def settings(library_copy):
+    settings = library_copy("durability")
     library = Library(settings)
     for n in range(1, 5):
         library.accounts.add(f"writer{n}", PASSWORD,

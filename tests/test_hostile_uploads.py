@@ -33,9 +33,12 @@ CONTRIBUTOR = signed_in("tom", "contributor", "transport")
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+pytestmark = pytest.mark.model  # the shared library it copies is indexed with the model
+
+
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    app = contribution_app(tmp_path_factory, "hostile-uploads")
+def app(library_copy):
+    app = contribution_app(library_copy("hostile-uploads"))
     yield app
     app.extensions["kmsearch"].store.close()
 

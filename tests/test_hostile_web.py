@@ -29,9 +29,12 @@ VIEWERS = [{}, signed_in("vic", "viewer"), signed_in("tina", "contributor", "tra
            signed_in("rita", "reviewer"), signed_in("ada", "admin")]
 
 
+pytestmark = pytest.mark.model  # searches embed queries with the model
+
+
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    app = contribution_app(tmp_path_factory, "hostile-web", TESTING=False,
+def app(library_copy):
+    app = contribution_app(library_copy("hostile-web"), TESTING=False,
                            WTF_CSRF_ENABLED=False, LOGIN_RATE_LIMIT="100000 per minute")
     app.extensions["kmsearch"].search.open()
     yield app

@@ -6,11 +6,13 @@ from collections import Counter
 from html import escape
 
 import pytest
-from web_library import make_app, shared_settings, signed_in
+from web_library import make_app, signed_in
 
 from kmsearch.access import Viewer, can_see
 from kmsearch.library import Library
 from kmsearch.search.results import MODES
+
+pytestmark = pytest.mark.model  # the web tests' library is indexed with the embedding model
 
 RESTRICTED = "mobile-phone-data-tourism"  # Statistics
 ROLES = {
@@ -30,8 +32,8 @@ ROLES = {
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory):
-    return shared_settings(tmp_path_factory)
+def settings(web_settings):
+    return web_settings
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import re
 import time
 
 import pytest
-from contribution_library import copied_settings
 from register import MAPPING, write_register
 from web_library import signed_in
 
@@ -15,6 +14,8 @@ from kmsearch.access import staff
 from kmsearch.files.mapping import check_mapping
 from kmsearch.files.sheets import read_rows
 from kmsearch.web import create_app
+
+pytestmark = pytest.mark.model  # a copy of the web tests' library, indexed with the model
 
 TRADE = signed_in("tina", "contributor", "trade")
 TRANSPORT = signed_in("tom", "contributor", "transport")
@@ -24,8 +25,8 @@ HEADER = ["id", "title", "division", "partners", "sdgs", "status", "visibility",
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    settings = copied_settings(tmp_path_factory, "web-import")
+def app(library_copy):
+    settings = library_copy("web-import")
     app = create_app({"SETTINGS": settings, "TRUST_USER_HEADER": True,
                       "TRUST_ROLE_HEADERS": True, "SECRET_KEY": "import-tests-secret",
                       "TESTING": True})

@@ -118,7 +118,7 @@ class Indexes:
             if stored is not None and stored.state in SEARCHABLE_STATES:
                 docs = documents_for(stored.note, stored.state)
                 self._docs[case_id] = docs
-                self.keyword.upsert_case(docs)
+                self.keyword.upsert(docs)
                 self.vectors.upsert(docs)
                 stale = old_keys - {d.key for d in docs}
                 if stale:
