@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +38,13 @@ class Settings:
     rrf_k: int = 60
     embed_threads: int = 0  # 0: one per core, at most 4
     embed_batch_size: int = 32
-    max_query_length: int = 1000
+    max_query_length: int = 20_000  # longer text is cut to this many characters, with a note
     max_per_page: int = 100
+    today: date | None = None  # None: the real date; fixed for tests and screenshots
+
+    def today_date(self) -> date:
+        """The date that decides what is overdue: ``KMSEARCH_TODAY`` if set, else today."""
+        return self.today or date.today()
 
     def __post_init__(self) -> None:
         here = Path.cwd()
@@ -92,6 +98,14 @@ _INTS = {"rrf_k", "embed_threads", "embed_batch_size", "max_query_length", "max_
 def _convert(name: str, value: Any) -> Any:
     if name in _PATHS:
         return Path(value).expanduser()
+    if name == "today":
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError as exc:
+            message = f"KMSEARCH_TODAY must be a date such as 2026-11-30, not {value!r}"
+            raise ValueError(message) from exc
     if name in _INTS:
         try:
             return int(value)

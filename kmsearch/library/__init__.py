@@ -23,6 +23,7 @@ from .writing import IngestReport, Writing
 if TYPE_CHECKING:
     from ..search.service import SearchService
     from ..workflow.contributions import Contributions
+    from ..workflow.monitoring.service import Monitoring
 
 __all__ = [
     "Accounts", "IngestReport", "Library", "ProgressNote", "RecommendationView", "Revision",
@@ -77,6 +78,22 @@ class Library(Reading, Writing):
     def accounts(self) -> Accounts:
         """Sign-in accounts: add, change, disable, authenticate."""
         return self._once("accounts", lambda: Accounts(self.store, self.taxonomy))
+
+    # --- Follow-up of recommendations and monitoring (issue 8) -------------------------------
+    # Key actions, overdue flags, the dashboard's figures and the partnerships report live in
+    # kmsearch/workflow/monitoring/; web, API and CLI reach them through this one accessor.
+
+    @property
+    def monitoring(self) -> Monitoring:
+        """Key actions and progress (reviewers write), overdue, dashboard figures, reports."""
+        return self._once("monitoring", self._build_monitoring)
+
+    def _build_monitoring(self) -> Monitoring:
+        from ..workflow.monitoring.service import Monitoring
+
+        return Monitoring(self.store, self.taxonomy, self.settings, self.visible)
+
+    # --- end of follow-up and monitoring ------------------------------------------------------
 
     def _build_search(self) -> SearchService:
         from ..search.service import SearchService  # loads numpy and the indexes' code

@@ -9,7 +9,7 @@ from flask import Flask
 from ..config import Settings
 from ..library import Library
 from ..resources import templates_dir
-from . import api, browse, bulk, cases, contribute, recommendations, review, search
+from . import api, browse, bulk, cases, contribute, monitoring, recommendations, review, search
 from .auth import default_viewer, init_auth
 from .errors import register_error_handlers
 from .security import init_security
@@ -52,7 +52,8 @@ def create_app(config: dict[str, Any] | None = None, library: Library | None = N
     app.extensions["kmsearch"] = library
     app.extensions["kmsearch.default_viewer"] = default_viewer(app.config["DEFAULT_VIEWER"])
 
-    for module in (search, cases, recommendations, browse, contribute, review, bulk, api):
+    blueprints = (search, cases, recommendations, browse, contribute, review, bulk, monitoring, api)
+    for module in blueprints:
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
     init_security(app)

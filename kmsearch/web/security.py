@@ -23,7 +23,7 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 # Read-only POST routes, exempt from CSRF checks: they change nothing.
-CSRF_EXEMPT = ("kmsearch.web.api.suggest_links",)
+CSRF_EXEMPT = ("kmsearch.web.api.suggest_links", "kmsearch.web.api.search_text")
 SECRET_KEY_MIN_LENGTH = 16
 
 csrf = CSRFProtect()
