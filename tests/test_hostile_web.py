@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 from web_library import signed_in
 
 from kmsearch.cli import cli
+from kmsearch.search.request import PARAMETERS
 from kmsearch.web import create_app
 from kmsearch.web.api import OPENAPI
 from kmsearch.web.noteform import ACCEPT, LIST_FIELDS, TEXT_FIELDS
-from kmsearch.web.params import PARAMETERS
 
 WEB = Path(inspect.getfile(create_app)).parent
 EXAMPLES = 10_000  # generated requests per run; every one must answer below 500
