@@ -8,6 +8,7 @@ import re
 import sys
 import tempfile
 import textwrap
+import traceback
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -27,6 +28,7 @@ from .files.mapping import identity_mapping, load_mapping
 from .files.propose import propose_mapping as propose
 from .files.sheets import read_rows
 from .library import Library, User, normal_username
+from .limits import whole_number
 from .records import ACTION_STATUSES, IMPLEMENTATION_STATUSES, recommendation_id
 from .search.evaluation import METRICS, evaluate, load_beir
 from .search.request import MODES, SORTS, parse_search_request
@@ -47,15 +49,27 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
+PROBLEMS_EXIT = 1  # the input has problems: each is reported
+INTERNAL_EXIT = 3  # kmsearch itself failed unexpectedly: a fault to report, not the input's
+
+
 class Commands(click.Group):
-    """The command group: a domain error becomes its message and exit status 1, never a trace."""
+    """The command group: a domain error becomes its message and exit status 1, never a trace;
+    an unexpected failure prints its trace and exits with status 3."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except KmsearchError as exc:
             _report_error(exc)
-            ctx.exit(1)
+            ctx.exit(PROBLEMS_EXIT)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # noqa: BLE001 - tell a crash from a report by the status
+            traceback.print_exc()
+            click.echo(f"internal error: {type(exc).__name__}: {str(exc)[:200]}; please report "
+                       f"it (exit status {INTERNAL_EXIT})", err=True)
+            ctx.exit(INTERNAL_EXIT)
 
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -106,6 +120,8 @@ def ingest(ctx: Context, path: Path | None, author: str, no_index: bool,
                                 source=source, progress=progress)
     for problem in report.problems:
         click.echo(f"error: {problem}", err=True)
+    for problem in report.errors:
+        click.echo(f"internal error: {problem}", err=True)
     for case_id in report.missing_from_corpus:
         click.echo(f"warning: {case_id}: in the database but its file is no longer in {path} "
                    "(kept; archive it to silence this)", err=True)
@@ -117,12 +133,16 @@ def ingest(ctx: Context, path: Path | None, author: str, no_index: bool,
         ("rejected (problems)", len(report.problems)),
         ("missing from corpus", len(report.missing_from_corpus)),
     ]
+    if report.errors:
+        rows.insert(-1, ("failed (internal errors)", len(report.errors)))
     rows += [(f"evaluation {k}", v) for k, v in report.evaluations.items()]
     click.echo(_table(rows, ("ingest", "count")))
     if not no_index:
         _sync_indexes(library)  # already open: reports what opening them did
+    if report.errors:
+        raise SystemExit(INTERNAL_EXIT)
     if not report.ok:
-        raise SystemExit(1)
+        raise SystemExit(PROBLEMS_EXIT)
 
 
 @cli.command("import")
@@ -189,7 +209,8 @@ def import_sheet(ctx: Context, sheet: Path, mapping_file: Path | None, propose_m
 @click.argument("path", type=PATH)
 @pass_context
 def validate(ctx: Context, path: Path) -> None:
-    """Check corpus files at PATH without writing anything; exit 1 if any file is rejected."""
+    """Check corpus files at PATH without writing anything; exit 1 if any file is rejected,
+    3 if kmsearch failed unexpectedly on a file (every other file is still checked)."""
     library = ctx.library
     evaluations_dir = path / "evaluations" if (path / "evaluations").is_dir() else None
     known = known_recommendations(evaluations_dir or ctx.settings.corpus_dir / "evaluations")
@@ -201,11 +222,16 @@ def validate(ctx: Context, path: Path) -> None:
     )
     for problem in report.problems:
         click.echo(str(problem))
+    for problem in report.errors:
+        click.echo(f"internal error: {problem}")
     bad = len({p.source for p in report.problems})
+    failed = f", {len(report.errors)} failed with an internal error" if report.errors else ""
     click.echo(f"{report.files} files: {len(report.notes)} valid, {bad} with problems "
-               f"({len(report.problems)} problems)")
+               f"({len(report.problems)} problems){failed}")
+    if report.errors:
+        raise SystemExit(INTERNAL_EXIT)
     if report.problems:
-        raise SystemExit(1)
+        raise SystemExit(PROBLEMS_EXIT)
 
 
 @cli.command("import-response")
@@ -311,8 +337,8 @@ def follow_up(ctx: Context, recommendation: str, status: str | None, text: str |
     or evaluation-id/N): its key actions, their dated progress updates and what is overdue."""
     monitoring = ctx.library.monitoring
     rec_id = recommendation
-    if recommendation.isdigit():
-        rec_id = recommendation_id(ctx.settings.default_evaluation, int(recommendation))
+    if (number := whole_number(recommendation)) is not None:
+        rec_id = recommendation_id(ctx.settings.default_evaluation, number)
     writer = staff(author, "admin")
     if new_action:
         monitoring.add_action(writer, rec_id, {"text": new_action, "responsible_unit": unit,

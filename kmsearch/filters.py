@@ -8,6 +8,7 @@ from typing import Any
 
 from .documents import DOCUMENT_TYPES, HAS_DOCUMENTS, IndexDoc
 from .errors import Problem, ValidationError
+from .limits import YEAR_DIGITS
 from .records import LESSON_KINDS, STATUSES
 from .taxonomy import Taxonomy
 
@@ -104,9 +105,8 @@ def parse_filters(params: Mapping[str, Any], taxonomy: Taxonomy, source: str = "
             code = _resolve(item, vocabulary, taxonomy)
             if code is None:
                 accepted = _accepted(vocabulary, taxonomy)
-                problems.append(
-                    Problem(source, name, f"unknown value {item!r}; expected one of {accepted}")
-                )
+                message = f"unknown value {item[:40]!r}; expected one of {accepted}"
+                problems.append(Problem(source, name, message))
             elif code not in resolved:
                 resolved.append(code)
         values[name] = tuple(resolved)
@@ -114,13 +114,14 @@ def parse_filters(params: Mapping[str, Any], taxonomy: Taxonomy, source: str = "
         raw = _as_list(params, name)
         if raw:
             year = raw[-1]
-            if not year.isdigit() or not YEAR_RANGE[0] <= int(year) <= YEAR_RANGE[1]:
+            number = int(year) if YEAR_DIGITS.fullmatch(year) else None
+            if number is None or not YEAR_RANGE[0] <= number <= YEAR_RANGE[1]:
                 problems.append(
-                    Problem(source, name, f"expected a year {YEAR_RANGE[0]}-{YEAR_RANGE[1]}, "
-                            f"found {year!r}")
+                    Problem(source, name, f"expected a year {YEAR_RANGE[0]}-{YEAR_RANGE[1]} in "
+                            f"ASCII digits, found {year[:40]!r}")
                 )
             else:
-                values[name] = int(year)
+                values[name] = number
     flag = _as_list(params, "good_practice")
     if flag:
         if flag[-1].lower() not in {"1", "true", "yes", "on", "0", "false", "no", "off", ""}:

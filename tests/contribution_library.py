@@ -4,10 +4,13 @@ the built database and indexes takes a moment; building them takes a minute."""
 
 from __future__ import annotations
 
+import io
 import shutil
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
+
+from flask import Flask
 
 from kmsearch.access import staff
 from kmsearch.config import Settings
@@ -51,3 +54,24 @@ def form_fields(title: str = "Customs data exchange with freight forwarders", **
         "risk_level": "low",
         "lessons": [{"kind": "lesson", "text": "Agree the data format before the pilot."}],
     } | changes
+
+
+def contribution_app(settings: Settings, **config) -> Flask:
+    """An application over ``settings`` (a private copy) that trusts identity headers."""
+    from kmsearch.web import create_app
+
+    return create_app({"SETTINGS": settings, "TRUST_USER_HEADER": True,
+                       "TRUST_ROLE_HEADERS": True, "SECRET_KEY": "contribution-tests-secret-key",
+                       "TESTING": True, **config})
+
+
+def xlsx_bytes(rows: list[list]) -> bytes:
+    """An .xlsx workbook whose first sheet holds ``rows``."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

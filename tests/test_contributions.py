@@ -1,7 +1,6 @@
 """The contribution and review service: who may do what, the workflow from draft to published
 and archived, optimistic locking, history and diffs, and uploads."""
 
-import io
 
 import pytest
 from contribution_library import (
@@ -14,6 +13,7 @@ from contribution_library import (
     TRANSPORT,
     TRANSPORT_PUBLIC,
     form_fields,
+    xlsx_bytes,
 )
 
 from kmsearch.access import ANONYMOUS
@@ -330,17 +330,6 @@ status: active
 
 Uploaded.
 """
-
-
-def xlsx_bytes(rows):
-    from openpyxl import Workbook
-
-    book = Workbook()
-    for row in rows:
-        book.active.append(row)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
 
 
 def test_uploads_turn_files_and_rows_into_drafts_and_list_each_problem(service, library):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,26 +12,34 @@ import yaml
 from frontmatter.default_handlers import YAMLHandler
 
 from ..errors import Problem, ValidationError
+from ..limits import lone_surrogate
 from ..records import CaseNote
 from ..taxonomy import Taxonomy
 from .export import to_csv, to_json, to_markdown, write_markdown
-from .validation import FieldCheck, derive_summary, note_from_fields, show
+from .safeyaml import load_yaml
+from .validation import FieldCheck, derive_summary, note_from_fields
+from .values import show
 
 # Validation and export live in their own modules; their public functions are part of this API.
 __all__ = [
     "CorpusReport", "case_files", "derive_summary", "note_from_fields", "parse_case_text",
     "read_case_file", "read_corpus", "to_csv", "to_json", "to_markdown", "write_markdown",
 ]
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class CorpusReport:
-    """What reading a corpus folder gave: the good notes, every problem, and how many files."""
+    """What reading a corpus folder gave: the good notes, every problem, and how many files.
+
+    ``errors`` are files whose reading failed in an unexpected way (a fault of kmsearch, not
+    of the file): reported apart, so that scripts can tell them from problems.
+    """
 
     notes: list[tuple[Path, CaseNote]] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
+    errors: list[Problem] = field(default_factory=list)
 
 
 def read_corpus(
@@ -58,6 +67,12 @@ def read_corpus(
             )
         except ValidationError as exc:
             report.problems.extend(exc.problems)
+            continue
+        except Exception as exc:  # noqa: BLE001 - one file's fault must not stop the others
+            log.exception("unexpected error reading %s", path)
+            message = (f"internal error while reading this file ({type(exc).__name__}: "
+                       f"{str(exc)[:200]}); the other files were still read; please report it")
+            report.errors.append(Problem(str(path), "", message))
             continue
         if note.id in owners:
             message = f"expected a unique id, found {show(note.id)}, used by {owners[note.id]}"
@@ -161,6 +176,10 @@ def _fail(source: str, message: str, line: int | None = None) -> ValidationError
 def _front_matter(text: str, source: str) -> tuple[dict[str, Any], str, FieldCheck]:
     """The front matter mapping, the body, and a checker that knows every field's line."""
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
+    if bad := lone_surrogate(text):
+        line = text.count("\n", 0, text.index(bad)) + 1
+        raise _fail(source, f"the unpaired surrogate U+{ord(bad):04X} is not a character; "
+                    "remove it", line)
     if not text.strip():
         message = "empty file: expected YAML front matter between '---' lines, then Markdown"
         raise _fail(source, message)
@@ -178,28 +197,8 @@ def _front_matter(text: str, source: str) -> tuple[dict[str, Any], str, FieldChe
         message = "front matter not closed: expected a '---' line after the fields"
         raise _fail(source, message, skipped + 1) from exc
     offset = skipped + stripped.count("\n", 0, start.end()) + 1
-    loader = None
-    try:
-        loader = _Loader(front)
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else {}
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + offset if mark else None
-        lines = front.splitlines()
-        written = lines[mark.line] if mark and mark.line < len(lines) else ""
-        raise _fail(source, _yaml_message(exc, offset, written), line) from exc
-    except yaml.reader.ReaderError as exc:
-        line = front.count("\n", 0, exc.position) + offset
-        message = (f"invalid character U+{exc.character:04X} in front matter: control characters "
-                   "are not allowed; delete it (it may be invisible in your editor)")
-        raise _fail(source, message, line) from exc
-    except yaml.YAMLError as exc:
-        message = " ".join(f"invalid YAML in front matter: {exc}".split())
-        raise _fail(source, message, offset) from exc
-    finally:
-        if loader is not None:
-            loader.dispose()
+    data, node = load_yaml(front, source, offset)
+    data = {} if data is None else data
     if not isinstance(data, dict):
         expected = "front matter is not a mapping: expected 'field: value' lines"
         message = f"{expected}, found {show(data)}"
@@ -208,23 +207,6 @@ def _front_matter(text: str, source: str) -> tuple[dict[str, Any], str, FieldChe
     if node is not None:
         _walk(node, "", offset, check, front.splitlines())
     return data, body, check
-
-
-NEEDS_QUOTES = ("mapping values are not allowed", "cannot start any token")
-
-
-def _yaml_message(exc: yaml.MarkedYAMLError, offset: int, written: str = "") -> str:
-    """One line: what YAML found, and, where quoting the value is the fix, the line quoted."""
-    problem = " ".join(str(exc.problem).split())
-    message = f"invalid YAML in front matter: {problem}"
-    key, colon, value = written.partition(":")
-    if colon and value.strip() and any(text in problem for text in NEEDS_QUOTES):
-        quoted = value.strip().replace("\\", "\\\\").replace('"', '\\"')
-        return (f"{message}: a value containing \": \" or starting with @, ` or a similar sign "
-                f"must be quoted; write  {key.strip()}: \"{quoted}\"")
-    if exc.context and exc.context_mark:
-        return f"{message} ({exc.context} from line {exc.context_mark.line + offset})"
-    return f"{message} ({exc.context})" if exc.context else message
 
 
 def _walk(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,6 +16,8 @@ from .attachments import Attachments
 from .corpus import read_corpus
 from .responses import load_evaluations
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class IngestReport:
@@ -27,10 +30,11 @@ class IngestReport:
     missing_from_corpus: list[str] = field(default_factory=list)  # reported, never deleted
     evaluations: dict[str, str] = field(default_factory=dict)  # id -> created/updated/unchanged
     files: int = 0
+    errors: list[Problem] = field(default_factory=list)  # unexpected failures, file by file
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.errors
 
 
 def ingest(
@@ -71,6 +75,7 @@ def ingest(
     )
     report.files = corpus.files
     report.problems.extend(corpus.problems)
+    report.errors.extend(corpus.errors)
     hashes = store.case_hashes(states=None)
     for path, note in corpus.notes:
         try:
@@ -84,7 +89,7 @@ def ingest(
             _save(store, path, note, author, source, report, exists=note.id in hashes)
         if progress:
             progress(note.id)
-    broken = list(dict.fromkeys(Path(p.source).stem for p in corpus.problems
+    broken = list(dict.fromkeys(Path(p.source).stem for p in corpus.problems + corpus.errors
                                 if p.source.endswith(".md")))
     if progress:
         for name in broken:
@@ -130,6 +135,10 @@ def _save(
         report.problems.extend(replace(problem, source=str(path)) for problem in error.problems)
     except Conflict as error:
         report.problems.append(Problem(str(path), "", str(error)))
+    except Exception as error:  # noqa: BLE001 - one note's failure must not stop the others
+        log.exception("unexpected error saving %s", path)
+        report.errors.append(Problem(str(path), "", f"internal error while saving it "
+                                     f"({type(error).__name__}: {str(error)[:200]})"))
     else:
         getattr(report, result.action).append(note.id)
 

@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import Problem, ValidationError
 from ..taxonomy import Taxonomy
+from .safeyaml import load_yaml
 from .sheets import Row
 from .slugs import slug
 from .synonyms import fold, synonym
@@ -172,10 +171,11 @@ def load_mapping(path: Path, header: list[str], taxonomy: Taxonomy) -> Mapping:
     """Read a mapping file and check it against the sheet's columns; every problem at once."""
     source = str(path)
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         message = " ".join(f"cannot read the mapping: {exc}".split())
         raise ValidationError([Problem(source, "", message)]) from exc
+    data, _ = load_yaml(text, source, what="the mapping")
     return check_mapping(data, header, taxonomy, source)
 
 

@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from ..errors import Problem, ValidationError
 from ..records import Evaluation, Recommendation
+from .safeyaml import load_yaml
 
 DATE_EXAMPLES = "'31 December 2023', 'December 2023', '31/12/2023', '2023-12-31' or '2023'"
 
@@ -26,7 +25,9 @@ _FOOTER_INLINE = re.compile(r"\s*management\s+response,\s*evaluation,\s*pmu,\s*u
 _SENTENCE_END = tuple(".!?:;")
 _HYPHEN_END = re.compile(r"[^\W\d]-$")
 
-_HEADING = re.compile(r"recommendations?\s*(?:no\.?|#)?\s*(\d+)\s*(?:$|[:.)\u2013-]\s*(.*))", re.I)
+_HEADING = re.compile(
+    r"recommendations?\s*(?:no\.?|#)?\s*(\d{1,6})\s*(?:$|[:.)\u2013-]\s*(.*))", re.I
+)
 _LABEL_WORDS = {
     "response": r"management\s+response",
     "actions": r"follow[\s-]*up\s+actions?(?:\s+and\s+responsibilit(?:y|ies))?",
@@ -363,13 +364,7 @@ def _read_text(path: Path) -> str:
 
 def _read_metadata(path: Path) -> dict[str, Any]:
     """Load one metadata file and check its id, title, period, date, default and source."""
-    try:
-        meta = yaml.safe_load(_read_text(path))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        reason = getattr(error, "problem", error)
-        message = f"not valid YAML ({reason}); expected 'key: value' lines"
-        raise ValidationError([Problem(path.name, "", message, mark and mark.line + 1)]) from error
+    meta, _ = load_yaml(_read_text(path), path.name, what="evaluation metadata")
     if not isinstance(meta, dict):
         message = f"expected a mapping of id, title, period, date; found {type(meta).__name__}"
         raise ValidationError([Problem(path.name, "", message)])

@@ -4,7 +4,9 @@ time, so that a sheet of any size is read in bounded memory."""
 from __future__ import annotations
 
 import csv
+import io
 import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, ValidationError
+from ..limits import MAX_IMPORT_XLSX_ENTRIES, MAX_IMPORT_XLSX_UNCOMPRESSED
 from .cells import spreadsheet_value
 
 SHEET_SUFFIXES = (".csv", ".xlsx", ".json")
@@ -65,6 +68,9 @@ def _csv_cells(path: Path) -> Iterator[list[Any]]:
 def _xlsx_cells(path: Path) -> Iterator[list[Any]]:
     from openpyxl import load_workbook
 
+    if refused := check_archive(str(path), path, MAX_IMPORT_XLSX_UNCOMPRESSED,
+                                MAX_IMPORT_XLSX_ENTRIES):
+        raise ValidationError([refused])
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds of errors on a broken file
@@ -75,6 +81,27 @@ def _xlsx_cells(path: Path) -> Iterator[list[Any]]:
             yield list(row)
     finally:
         book.close()
+
+
+def check_archive(name: str, archive: Path | io.BytesIO, max_bytes: int,
+                  max_entries: int) -> Problem | None:
+    """A problem if a .xlsx (a zip archive) has too many members or unpacks to too much; read
+    from its directory, before anything is unpacked (zip bombs). Reading stops at the sizes
+    declared there, so they cannot lie."""
+    try:
+        with zipfile.ZipFile(archive) as opened:
+            members = opened.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError):
+        return Problem(name, "", "not a readable .xlsx workbook (not a zip archive); save it "
+                       "again from Excel or LibreOffice as .xlsx, or as CSV")
+    if len(members) > max_entries:
+        return Problem(name, "", f"the workbook holds {len(members):,} parts; the limit is "
+                       f"{max_entries}: save it again, or as CSV")
+    unpacked = sum(member.file_size for member in members)
+    if unpacked > max_bytes:
+        return Problem(name, "", f"the workbook unpacks to {unpacked:,} bytes; the limit is "
+                       f"{max_bytes:,} ({max_bytes // 2**20} MB): split it, or save it as CSV")
+    return None
 
 
 def _json_rows(path: Path) -> tuple[list[str], Iterator[Row]]:

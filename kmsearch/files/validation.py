@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection
 from datetime import date
@@ -12,6 +11,7 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 from ..errors import Problem, ValidationError
+from ..limits import YEAR_DIGITS, lone_surrogate
 from ..records import (
     LESSON_KINDS,
     RISK_LEVELS,
@@ -24,6 +24,7 @@ from ..records import (
 )
 from ..taxonomy import Taxonomy, Vocabulary
 from .synonyms import did_you_mean
+from .values import bounded, show
 
 # The front-matter fields of the corpus format, in the order it documents them.
 FIELDS = (
@@ -36,7 +37,7 @@ ATTACHMENTS = "attachments"
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 RECOMMENDATION = re.compile(r"([a-z0-9][a-z0-9-]*)/0*([1-9][0-9]*)")
 # "5", "SDG 5", or a target such as "14.1" or "17.a", which counts for its goal
-SDG_NUMBER = re.compile(r"(?:sdg\s*)?([0-9]+)(?:\.[0-9a-z]{1,2})?", re.IGNORECASE)
+SDG_NUMBER = re.compile(r"(?:sdg\s*)?([0-9]{1,4})(?:\.[0-9a-z]{1,2})?", re.IGNORECASE)
 FIRST_YEAR, LAST_YEAR = 1945, 2100
 SUMMARY_LENGTH = 300  # characters of a summary; a derived one is cut there at a word
 TITLE_LENGTH = 250  # characters of a title
@@ -87,6 +88,11 @@ def note_from_fields(
         message = f"expected a mapping of field names to values, found {show(data)}"
         raise ValidationError([Problem(source, "", message)])
     check = check or FieldCheck(source)
+    data = bounded(data, check.add)
+    if bad := lone_surrogate(body):
+        check.add("body", f"expected text, found the unpaired surrogate U+{ord(bad):04X}; "
+                  "remove it")
+        body = ""
     body = re.sub(r"\A(?:[ \t]*\n)+", "", body.replace("\r\n", "\n")).rstrip()
     note_id = _note_id(data.get("id"), check, expected_id)
     title = _text(data.get("title"), "title", check, required="the partnership's title")
@@ -124,12 +130,6 @@ def note_from_fields(
         id=note_id, title=title, division=division, start_year=start_year, end_year=end_year,
         summary=summary, body=body, **fields,
     )
-
-
-def show(value: Any) -> str:
-    """A value as the message shows it: JSON-like, so strings are quoted and lists bracketed."""
-    shown = json.dumps(value, ensure_ascii=False, default=str)
-    return shown if len(shown) <= 80 else shown[:79] + "…"
 
 
 def _absent(value: Any) -> bool:
@@ -258,7 +258,7 @@ def _year(value: Any, field: str, check: FieldCheck) -> int | None:
     if _absent(value):
         return None
     is_number = isinstance(value, int) and not isinstance(value, bool)
-    if is_number or (isinstance(value, str) and re.fullmatch(r"[0-9]+", value.strip())):
+    if is_number or (isinstance(value, str) and YEAR_DIGITS.fullmatch(value.strip())):
         year = int(value)
         if FIRST_YEAR <= year <= LAST_YEAR:
             return year

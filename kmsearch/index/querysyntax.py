@@ -26,6 +26,7 @@ STEMMING = LanguageAnalyzer()
 FIELD_BOOSTS = {"title": 4.0, "summary": 2.0, "lessons": 2.0, "body": 1.0, "partners": 0.7,
                 "attachments": 0.5}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
+_DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII only: "²".isdigit() is true, int("²") fails
 # Query field -> vocabulary its values are resolved in (None: a fixed, lowercase vocabulary).
 QUERY_FILTERS = {
     "division": "divisions",
@@ -191,7 +192,7 @@ class QuerySyntax:
             return query.Term("type", DOCUMENT_TYPES[folded])
         target = "ptype" if fieldname == "type" else fieldname
         if fieldname == "year":
-            if not folded.isdigit():
+            if not _DIGITS.fullmatch(folded):
                 raise ValueError(f"year:{value} is not a year")
             return query.Term("year", _year_text(folded))
         if fieldname == "sdg":
@@ -339,6 +340,6 @@ def _year_text(value: object) -> str | None:
     """Years as four digits, so that term ranges order them correctly."""
     if value is None or value == "":
         return None
-    if not str(value).isdigit():
+    if not _DIGITS.fullmatch(str(value)):
         raise ValueError(f"{value!r} is not a year")
     return f"{int(value):04d}"

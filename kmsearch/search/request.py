@@ -13,6 +13,7 @@ from typing import Any
 
 from ..errors import Problem, ValidationError
 from ..filters import FACETS, Filters, parse_filters
+from ..limits import whole_number as ascii_number
 from ..taxonomy import Taxonomy
 
 MODES = ("hybrid", "keyword", "semantic")
@@ -156,11 +157,12 @@ def whole_number(params: Mapping[str, Any], name: str, default: int, high: int, 
                  problems: list[Problem], source: str = "query") -> int:
     """A whole-number parameter in [low, high], or ``default`` with a problem appended."""
     raw = (_single(params, name) or str(default)).strip()
-    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
+    number = ascii_number(raw)  # ASCII digits, and few enough for int(): '²' and 5,000 9s fail
+    if number is None or not low <= number <= high:
         problems.append(Problem(source, name, f"expected a whole number from {low} to {high}, "
                                 f"found {raw[:40]!r}"))
         return default
-    return int(raw)
+    return number
 
 
 def _flag(params: Mapping[str, Any], name: str, default: bool, problems: list[Problem],

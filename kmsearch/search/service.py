@@ -15,6 +15,7 @@ from ..errors import Problem, ValidationError
 from ..filters import Filters
 from ..index.indexer import Indexes, SyncReport
 from ..index.snippets import shorten
+from ..limits import lone_surrogate
 from ..store.cases import Store
 from ..taxonomy import Taxonomy
 from .engine import EngineSettings, SearchEngine
@@ -151,6 +152,10 @@ class SearchService:
             raise ValidationError([Problem("request", "text", "expected some text to link")])
         if len(text) > 20_000:
             raise ValidationError([Problem("request", "text", "expected at most 20000 characters")])
+        if bad := lone_surrogate(text):
+            raise ValidationError([Problem("request", "text", "the text contains the unpaired "
+                                           f"surrogate U+{ord(bad):04X}, which is not a "
+                                           "character; remove it")])
         engine = self.engine
         vector = self.indexes.vectors.embed_query(text)
         ranked = {}

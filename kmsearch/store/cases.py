@@ -133,16 +133,28 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Database]:
-        """One write transaction, holding the write lock from the start; rolled back on error."""
+        """One write transaction, holding the write lock from the start; rolled back on error.
+
+        Inside another ``write()`` of the same thread it is a savepoint of that transaction:
+        its own failure undoes its own writes only, and nothing is kept unless the outer
+        transaction commits.
+        """
         db = self.db
-        db.conn.execute("BEGIN IMMEDIATE")
+        depth = getattr(self._local, "depth", 0)
+        name = f"write_{depth}"
+        db.conn.execute(f"SAVEPOINT {name}" if depth else "BEGIN IMMEDIATE")
+        self._local.depth = depth + 1
         try:
             yield db
-            db.conn.execute("COMMIT")
+            db.conn.execute(f"RELEASE {name}" if depth else "COMMIT")
         except BaseException:
             if db.conn.in_transaction:
-                db.conn.execute("ROLLBACK")
+                db.conn.execute(f"ROLLBACK TO {name}" if depth else "ROLLBACK")
+                if depth:
+                    db.conn.execute(f"RELEASE {name}")
             raise
+        finally:
+            self._local.depth = depth
 
     # Case notes and their revisions
 

@@ -278,6 +278,8 @@ def _record(db: Database, action_id: int, change: str, changes: dict[str, Any],
 
 
 def _current(db: Database, rec_id: str, action_id: int) -> dict[str, Any]:
+    if not 0 < action_id < 2**63:  # past SQLite's integers: no such action, not a crash
+        raise NotFound(f"No key action {str(action_id)[:20]}.")
     rows = list(db.query("SELECT * FROM actions WHERE id = ?", [action_id]))
     if not rows:
         raise NotFound(f"No key action {action_id}.")

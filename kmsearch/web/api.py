@@ -174,7 +174,10 @@ def _openapi_text() -> str:
 def _posted_text() -> str:
     """The ``text`` field of a JSON object or a form; a ValidationError says what to send."""
     if request.is_json:
-        body = request.get_json(silent=True)
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # nested deeper than the JSON decoder goes: not a text
+            body = None
         text = body.get("text") if isinstance(body, dict) else None
     else:
         text = request.form.get("text")

@@ -14,6 +14,7 @@ from ..workflow.permissions import may_contribute, may_edit_division, may_review
 from ..workflow.uploads import MAX_ROWS, MAX_UPLOAD_BYTES, SUFFIXES, check_files, describe
 from .auth import current_viewer
 from .context import current_library
+from .errors import error_response
 from .jobs import current_jobs
 from .markdown import render_markdown
 from .noteform import (
@@ -177,9 +178,18 @@ def upload():
     service = current_contributions()
     if sum(len(data) for _, data in files) > BACKGROUND_BYTES and not check_files(files):
         job = current_jobs().start(viewer.username or "", "upload",
-                                   lambda progress: service.import_files(viewer, files, progress))
+                                   lambda progress: service.import_files(viewer, files, progress,
+                                                                         atomic=False))
         return redirect(url_for("bulk.upload_job", job_id=job.id), 303)
-    report = service.import_files(viewer, files)
+    try:
+        report = service.import_files(viewer, files)
+    except KmsearchError:
+        raise
+    except Exception:  # noqa: BLE001 - the saves were rolled back: say so, not just "error"
+        current_app.logger.exception("upload failed part-way; its saves were rolled back")
+        return error_response(500, "The upload failed part-way because of a server error, and "
+                              "nothing from it was saved. Try again; if it fails again, tell "
+                              "an administrator.")
     return _render_upload(report)
 
 

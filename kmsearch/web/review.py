@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from ..errors import Problem, ValidationError
+from ..limits import whole_number
 from .auth import current_viewer
 from .context import current_library
 from .contribute import current_contributions, sign_in_first
@@ -64,10 +65,10 @@ def _revision_number(name: str, default: int) -> int:
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
-    if not raw.isdecimal() or not 1 <= int(raw) <= 1_000_000:
+    if (number := whole_number(raw, 7)) is None or not 1 <= number <= 1_000_000:
         message = f"expected a revision number such as 1 or 2, found {raw[:20]!r}"
         raise ValidationError([Problem("request", name, message)])
-    return int(raw)
+    return number
 
 
 def _comment() -> str:

@@ -9,6 +9,7 @@ archived instead of being deleted; each save and each move is a revision in the 
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
@@ -20,6 +21,7 @@ from ..files.corpus import parse_case_text
 from ..files.slugs import slug
 from ..files.synonyms import synonym
 from ..files.validation import note_from_fields
+from ..limits import BACKGROUND_UPLOAD_SECONDS, UPLOAD_SECONDS
 from ..records import CaseNote
 from ..store.cases import Revision, SaveResult, Store, StoredCase
 from ..store.drafts import Draft, Drafts
@@ -27,7 +29,7 @@ from ..taxonomy import Taxonomy
 from .attaching import Attaching
 from .notediff import NoteDiff, diff_revisions
 from .permissions import may_contribute, may_edit_division, may_review, may_see_history, may_view
-from .uploads import Entry, check_files, read_upload, teach
+from .uploads import Budget, Entry, check_files, read_upload, teach
 
 WORK_STATES = ("draft", "returned", "submitted", "published", "archived")
 
@@ -190,6 +192,8 @@ class Contributions(Attaching):
     def draft(self, viewer: Viewer, draft_id: int) -> Draft:
         """One of the viewer's own drafts."""
         _require(viewer.signed_in, "Sign in to see your drafts.")
+        if not 0 < draft_id < 2**63:  # past SQLite's integers: no such draft, not a crash
+            raise NotFound(f"No draft {str(draft_id)[:20]} of yours.")
         return self.drafts.get(draft_id, viewer.username)
 
     def discard_draft(self, viewer: Viewer, draft_id: int) -> None:
@@ -255,29 +259,37 @@ class Contributions(Attaching):
 
     def import_files(
         self, viewer: Viewer, files: list[tuple[str, bytes]],
-        progress: Callable[[int, int], None] | None = None,
+        progress: Callable[[int, int], None] | None = None, *, atomic: bool = True,
     ) -> ImportReport:
-        """Each uploaded note becomes a draft; problems are reported per file and row, and a
-        bad type or size refuses the whole upload before anything is saved. ``progress(done,
-        total)`` follows the notes as they are saved."""
+        """Each good uploaded note becomes a draft; problems are reported per file and row, and
+        a bad type or size refuses the whole upload before anything is saved. ``progress(done,
+        total)`` follows the notes as they are saved.
+
+        An ``atomic`` upload (one sent to a request thread) is one transaction, within
+        ``UPLOAD_SECONDS``: an unexpected failure part-way leaves nothing saved. A background
+        upload (``atomic=False``) saves note by note, so that it never holds the database's
+        write lock for long, within ``BACKGROUND_UPLOAD_SECONDS``."""
         _require(may_contribute(viewer), "Only contributors, reviewers and admins add notes.")
         refused = check_files(files)
         if refused:
             raise ValidationError(refused)
         report = ImportReport()
-        uploads = [read_upload(name, data, self._is_partner_type) for name, data in files]
-        total = sum(len(upload.entries) for upload in uploads)
-        done = 0
+        budget = Budget(UPLOAD_SECONDS if atomic else BACKGROUND_UPLOAD_SECONDS)
+        uploads = [read_upload(name, data, self._is_partner_type, budget) for name, data in files]
+        entries = [entry for upload in uploads for entry in upload.entries]
         for upload in uploads:
             report.problems.extend(upload.problems)
-            for entry in upload.entries:
+        with self.store.write() if atomic else nullcontext():
+            for done, entry in enumerate(entries, 1):
+                if budget.spent():
+                    report.problems.append(budget.problem(entry.source))
+                    break
                 try:
                     report.saved.append(self._import(viewer, entry))
                 except ValidationError as error:
                     report.problems.extend(map(teach, error.problems))
-                done += 1
                 if progress:
-                    progress(done, total)
+                    progress(done, len(entries))
         return report
 
     # Reading

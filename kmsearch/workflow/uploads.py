@@ -7,7 +7,8 @@ import csv
 import io
 import json
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import PurePath
@@ -15,10 +16,18 @@ from typing import Any
 
 from ..errors import Problem
 from ..files.cells import spreadsheet_value
+from ..files.sheets import check_archive
+from ..limits import (
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    MAX_UPLOAD_BYTES,
+    MAX_XLSX_ENTRIES,
+    MAX_XLSX_UNCOMPRESSED,
+    UPLOAD_SECONDS,
+)
 
 SUFFIXES = (".md", ".csv", ".xlsx")
-MAX_UPLOAD_BYTES = 1024 * 1024
-MAX_ROWS = 1000
 LIST_COLUMNS = ("partnership_types", "nexus_areas", "sdgs", "recommendations")
 PARTNER = re.compile(r"(?s)(.*\S)\s*\(([^()]*)\)\s*")  # "Example Ltd (business)"
 
@@ -37,6 +46,22 @@ class Entry:
 class Upload:
     entries: list[Entry] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+
+
+class Budget:
+    """The time one upload request may take to read and check, ``UPLOAD_SECONDS`` by default."""
+
+    def __init__(self, seconds: float = UPLOAD_SECONDS):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def spent(self) -> bool:
+        return time.monotonic() > self.end
+
+    def problem(self, source: str) -> Problem:
+        return Problem(source, "", f"reading and checking the upload took more than "
+                       f"{self.seconds:g} s (the limit), so it stopped here; nothing from here "
+                       "on was read: send it again in smaller files")
 
 
 def check_files(files: list[tuple[str, bytes]]) -> list[Problem]:
@@ -58,14 +83,17 @@ def check_files(files: list[tuple[str, bytes]]) -> list[Problem]:
 
 
 def read_upload(
-    name: str, data: bytes, is_partner_type: Callable[[str], bool] = lambda _: True
+    name: str, data: bytes, is_partner_type: Callable[[str], bool] = lambda _: True,
+    budget: Budget | None = None,
 ) -> Upload:
-    """The entries of one file; unreadable files and rows become problems. A bracket after a
-    partner's name is its type only when ``is_partner_type`` says so ("Acme Ltd (business)"),
-    otherwise part of the name ("Zona Libre de Turismo (ZOLITUR)")."""
+    """The entries of one file; unreadable files, rows over the limits, and a ``budget`` spent
+    become problems. A bracket after a partner's name is its type only when
+    ``is_partner_type`` says so ("Acme Ltd (business)"), otherwise part of the name
+    ("Zona Libre de Turismo (ZOLITUR)")."""
+    budget = budget or Budget()
     suffix = PurePath(name).suffix.lower()
     if suffix == ".xlsx":
-        return _from_rows(name, _xlsx_rows(name, data), is_partner_type)
+        return _from_rows(name, _xlsx_rows(name, data, budget), is_partner_type, budget)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -74,16 +102,42 @@ def read_upload(
         return Upload(problems=[Problem(name, "", message)])
     if suffix == ".md":
         return Upload(entries=[Entry(name, {}, text=text)])
-    return _from_rows(name, _csv_rows(text), is_partner_type)
+    return _from_rows(name, _csv_rows(name, text, budget), is_partner_type, budget)
 
 
-def _csv_rows(text: str) -> list[list[Any]]:
-    return list(csv.reader(io.StringIO(text, newline="")))
+def _csv_rows(name: str, text: str, budget: Budget) -> list[list[Any]] | Problem:
+    csv.field_size_limit(MAX_CELL_CHARS + 1)
+    try:
+        return _capped(name, csv.reader(io.StringIO(text, newline="")), budget)
+    except csv.Error as exc:
+        return Problem(name, "", f"not a readable CSV file ({exc}); save it again as CSV UTF-8, "
+                       f"with at most {MAX_CELL_CHARS:,} characters in a cell")
 
 
-def _xlsx_rows(name: str, data: bytes) -> list[list[Any]] | Problem:
+def _capped(name: str, rows: Iterable[Iterable[Any]], budget: Budget) -> list[list[Any]] | Problem:
+    """The rows, or a problem at the first one over ``MAX_ROWS`` (plus the header), with a
+    non-empty cell past ``MAX_COLUMNS``, or read once the ``budget`` is spent."""
+    kept = []
+    for number, row in enumerate(rows, 1):
+        if budget.spent():
+            return budget.problem(f"{name} row {number}")
+        cells = list(row)
+        if any(_cell(value) for value in cells[MAX_COLUMNS:]):
+            return Problem(f"{name} row {number}", "", f"more than {MAX_COLUMNS} columns (the "
+                           "limit); keep the corpus fields, body and extra only")
+        if number > MAX_ROWS + 1:
+            return Problem(name, "", f"more than {MAX_ROWS:,} rows below the header (the "
+                           "limit); split the sheet")
+        kept.append(cells[:MAX_COLUMNS])
+    return kept
+
+
+def _xlsx_rows(name: str, data: bytes, budget: Budget) -> list[list[Any]] | Problem:
+    """The first sheet's rows, once the archive is known to unpack to little enough."""
     from openpyxl import load_workbook
 
+    if refused := check_archive(name, io.BytesIO(data), MAX_XLSX_UNCOMPRESSED, MAX_XLSX_ENTRIES):
+        return refused
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds of errors on a broken file
@@ -91,18 +145,18 @@ def _xlsx_rows(name: str, data: bytes) -> list[list[Any]] | Problem:
                        "save it again from Excel or LibreOffice as .xlsx, or as CSV")
     try:
         sheet = book.worksheets[0]
-        rows = []
-        for row in sheet.iter_rows(values_only=True):
-            rows.append(list(row))
-            if len(rows) > MAX_ROWS + 1:
-                break
-        return rows
+        return _capped(name, sheet.iter_rows(max_row=MAX_ROWS + 2, max_col=MAX_COLUMNS + 1,
+                                             values_only=True), budget)
+    except Exception as exc:  # a sheet can also break while its rows are read
+        return Problem(name, "", f"not a readable .xlsx workbook ({type(exc).__name__}); "
+                       "save it again from Excel or LibreOffice as .xlsx, or as CSV")
     finally:
         book.close()
 
 
 def _from_rows(
-    name: str, rows: list[list[Any]] | Problem, is_partner_type: Callable[[str], bool]
+    name: str, rows: list[list[Any]] | Problem, is_partner_type: Callable[[str], bool],
+    budget: Budget,
 ) -> Upload:
     """Entries from a sheet whose first row names the corpus fields, plus ``body`` and
     ``extra``; the row numbers in sources are the sheet's, the header being row 1."""
@@ -111,13 +165,18 @@ def _from_rows(
     if not rows or not any(_cell(c) for c in rows[0]):
         return Upload(problems=[Problem(name, "", "expected a first row naming the columns "
                                         "(id, title, division, ...), found an empty sheet")])
-    if len(rows) > MAX_ROWS + 1:
-        return Upload(problems=[Problem(name, "", f"more than {MAX_ROWS} rows; split the sheet")])
     header = [re.sub(r"\s+", "_", _cell(c).casefold()) for c in rows[0]]
     upload = Upload()
     for number, row in enumerate(rows[1:], start=2):
+        if budget.spent():
+            upload.problems.append(budget.problem(f"{name} row {number}"))
+            break
         values = {key: _cell(value) for key, value in zip(header, row, strict=False) if key}
         if not any(values.values()):
+            continue
+        if long := [key for key, value in values.items() if len(value) > MAX_CELL_CHARS]:
+            upload.problems.append(Problem(f"{name} row {number}", long[0], f"more than "
+                                           f"{MAX_CELL_CHARS:,} characters in a cell (the limit)"))
             continue
         upload.entries.append(
             _entry(f"{name} row {number}", values, upload.problems, is_partner_type))
@@ -135,7 +194,7 @@ def _entry(
     if extra:
         try:
             decoded = json.loads(extra)
-        except ValueError:
+        except (ValueError, RecursionError):
             decoded = None
         if isinstance(decoded, dict):
             fields.update(decoded)
