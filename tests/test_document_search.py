@@ -17,6 +17,7 @@ from kmsearch.access import ANONYMOUS
 from kmsearch.errors import NotFound
 from kmsearch.filters import Filters
 from kmsearch.library import Library
+from kmsearch.search.request import SearchRequest
 
 PAGE_THREE = "The tidal turbine warranty covers blade erosion for twelve winters."
 PDF_PAGES = [
@@ -27,6 +28,12 @@ PDF_PAGES = [
 DOCX_PAGES = ["Minutes of the steering committee.", "The committee approved the hydrofoil "
               "ferry timetable for the autumn season."]
 SECRET_PAGES = ["Confidential due diligence on the cobalt refinery and its smelting quotas."]
+
+
+def find(library, q: str = "", *, viewer=ANONYMOUS, **options):
+    """A search as the pages make it: one request, answered for one viewer."""
+    return library.search.search(SearchRequest(q, **options), viewer)
+
 
 
 pytestmark = pytest.mark.model  # a copy of the web tests' library, indexed with the model
@@ -46,7 +53,7 @@ def library(library_copy):
 
 @pytest.mark.parametrize("mode", ["keyword", "hybrid", "semantic"])
 def test_a_phrase_on_page_three_finds_the_note_with_the_page_and_snippet(library, mode):
-    results = library.search.search("tidal turbine warranty", mode=mode, viewer=READER)
+    results = find(library, "tidal turbine warranty", mode=mode, viewer=READER)
     top = results.hits[0]
     assert top.doc.id == TRANSPORT_PUBLIC and top.doc.type == "case"
     assert (top.page.name, top.page.page) == ("mou-2019.pdf", 3)
@@ -58,27 +65,27 @@ def test_a_phrase_on_page_three_finds_the_note_with_the_page_and_snippet(library
 
 def test_a_hit_in_the_note_itself_names_no_page(library):
     stored = library.store.get_case(TRANSPORT_PUBLIC)
-    results = library.search.search(f'"{stored.note.title}"', mode="keyword", viewer=READER)
+    results = find(library, f'"{stored.note.title}"', mode="keyword", viewer=READER)
     assert results.hits[0].doc.id == TRANSPORT_PUBLIC
     assert results.hits[0].page is None
 
 
 def test_word_pages_are_searched_too(library):
-    results = library.search.search('"hydrofoil ferry timetable"', mode="keyword",
+    results = find(library, '"hydrofoil ferry timetable"', mode="keyword",
                                     viewer=READER)
     assert results.hits[0].doc.id == TRANSPORT_PUBLIC
     assert (results.hits[0].page.name, results.hits[0].page.page) == ("minutes.docx", 2)
 
 
 def test_the_document_facet_counts_and_filters_notes_with_files(library):
-    everything = library.search.search("", viewer=REVIEWER, per_page=100)
+    everything = find(library, "", viewer=REVIEWER, per_page=100)
     counts = {v.value: v.count for v in everything.facets["document"]}
     assert counts == {"has-documents": 2, "pdf": 2, "docx": 1}
     labels = {v.value: v.label for v in everything.facets["document"]}
     assert labels["has-documents"] == "Has documents" and labels["docx"] == "Word"
-    words = library.search.search("", viewer=REVIEWER, filters=Filters(document=("docx",)))
+    words = find(library, "", viewer=REVIEWER, filters=Filters(document=("docx",)))
     assert [hit.doc.id for hit in words.hits] == [TRANSPORT_PUBLIC]
-    with_files = library.search.search("", viewer=REVIEWER,
+    with_files = find(library, "", viewer=REVIEWER,
                                        filters=Filters(document=("has-documents",)))
     assert {hit.doc.id for hit in with_files.hits} == {TRANSPORT_PUBLIC, TRADE_RESTRICTED}
 
@@ -86,11 +93,11 @@ def test_the_document_facet_counts_and_filters_notes_with_files(library):
 def test_a_restricted_notes_document_is_found_only_by_those_who_may_see_the_note(library):
     for viewer in (ANONYMOUS, READER, TRANSPORT):
         for mode in ("keyword", "hybrid", "semantic"):
-            results = library.search.search("cobalt refinery smelting quotas", mode=mode,
+            results = find(library, "cobalt refinery smelting quotas", mode=mode,
                                             viewer=viewer)
             assert TRADE_RESTRICTED not in {hit.doc.case_id for hit in results.hits}
     for viewer in (TRADE, REVIEWER):
-        results = library.search.search("cobalt refinery smelting quotas", mode="keyword",
+        results = find(library, "cobalt refinery smelting quotas", mode="keyword",
                                         viewer=viewer)
         assert results.hits[0].doc.id == TRADE_RESTRICTED
         assert results.hits[0].page.name == "due-diligence.pdf"
@@ -116,11 +123,11 @@ def test_a_contributors_attachment_goes_through_review_with_the_note(library):
     outcome = service.attach(TRADE, case_id, "pilot.pdf",
                              pdf_with_pages(["The quayside gantry telemetry protocol."]))
     assert outcome.saved.state == "draft" and outcome.added.file.pages == 1
-    assert not library.search.search("quayside gantry telemetry", mode="keyword",
+    assert not find(library, "quayside gantry telemetry", mode="keyword",
                                      viewer=REVIEWER).hits
     service.submit(TRADE, case_id)
     service.publish(REVIEWER, case_id)
-    results = library.search.search("quayside gantry telemetry", mode="keyword", viewer=REVIEWER)
+    results = find(library, "quayside gantry telemetry", mode="keyword", viewer=REVIEWER)
     assert results.hits[0].doc.id == case_id and results.hits[0].page.name == "pilot.pdf"
     revisions = library.store.revisions(case_id)
     assert [a.name for a in revisions[-1].note.attachments] == ["pilot.pdf"]
@@ -142,5 +149,5 @@ def test_editing_the_form_keeps_the_files_and_removing_one_keeps_its_bytes(libra
     assert library.attachments.path(minutes).is_file()  # older revisions still show it
     assert any(a.name == "minutes.docx"
                for a in library.store.revision(TRANSPORT_PUBLIC, edited.revision).note.attachments)
-    assert not library.search.search('"hydrofoil ferry timetable"', mode="keyword",
+    assert not find(library, '"hydrofoil ferry timetable"', mode="keyword",
                                      viewer=READER).hits
