@@ -10,12 +10,16 @@ from typing import TYPE_CHECKING
 from .access import Viewer, can_see
 from .config import Settings
 from .errors import NotFound
+from .files.duediligence import Rules, load_rules
 from .records import Evaluation, Lesson, Recommendation
 from .store.cases import Store, StoredCase
 from .taxonomy import Taxonomy, load_taxonomy
 
 if TYPE_CHECKING:
     from .search.service import SearchService
+    from .workflow.partners import Partners
+    from .workflow.proposals import Proposals
+    from .workflow.screening import CaseScreenings
 
 
 @dataclass
@@ -87,3 +91,29 @@ class Library:
         ]
         lessons = [(lesson, stored) for stored in cases for lesson in stored.note.lessons]
         return RecommendationView(rec, evaluation, cases, lessons)
+
+    # Partnership proposals, due-diligence screening and partner profiles (recommendations 7
+    # and 5). The services check every permission; views and the CLI call them through here.
+
+    @cached_property
+    def due_diligence(self) -> Rules:
+        """The due-diligence rules of the corpus (``due-diligence.yaml``), validated on load."""
+        return load_rules(self.settings.corpus_dir / "due-diligence.yaml")
+
+    @cached_property
+    def proposals(self) -> Proposals:
+        from .workflow.proposals import Proposals
+
+        return Proposals(self)
+
+    @cached_property
+    def partners(self) -> Partners:
+        from .workflow.partners import Partners
+
+        return Partners(self)
+
+    @cached_property
+    def case_screenings(self) -> CaseScreenings:
+        from .workflow.screening import CaseScreenings
+
+        return CaseScreenings(self)
