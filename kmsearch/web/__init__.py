@@ -11,6 +11,8 @@ from ..library import Library
 from . import api, browse, cases, contribute, recommendations, review, search
 from .auth import default_viewer, init_auth
 from .errors import register_error_handlers
+from .partners import init_partners
+from .proposals import init_proposals
 from .security import init_security
 from .signin import init_signin
 from .templating import register_template_helpers
@@ -24,6 +26,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SECURE": None,  # None: on, except under TESTING; 0 for a plain-http demo
     "SECRET_KEY_FILE": None,  # None: instance/secret_key, generated on first use
     "LOGIN_RATE_LIMIT": "10 per minute",  # failed sign-ins per client address and per username
+    "PROPOSAL_RATE_LIMIT": "10 per hour",  # posts to /propose and its status page per address
     "SETTINGS": None,  # a kmsearch.config.Settings; None: Settings.from_env()
 }
 
@@ -53,6 +56,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     init_security(app)
     init_auth(app)
     init_signin(app)
+    init_proposals(app)
+    init_partners(app)
     register_template_helpers(app)
     return app
 

@@ -130,6 +130,15 @@ class Proposals:
             raise NotFound(f"No proposal {reference!r}.")
         return proposal
 
+    def visible_reference(self, viewer: Viewer, reference: object) -> str:
+        """``reference`` when it names a proposal this viewer may see, else ""."""
+        if not isinstance(reference, str) or not reference:
+            return ""
+        try:
+            return self.get(viewer, reference).reference
+        except NotFound:
+            return ""
+
     def queue(self, viewer: Viewer, *, state: str = "", division: str = "",
               open_only: bool = False) -> list[QueueItem]:
         """The proposals this viewer may see, oldest open first, with age and screening tier."""

@@ -221,6 +221,9 @@ class CaseScreenings:
                             "case notes.")
         return stored
 
+    def may_screen(self, viewer: Viewer, stored: StoredCase) -> bool:
+        return may_see_case_screening(viewer, stored.note.division)
+
     def of(self, viewer: Viewer, case_id: str) -> list[Screening]:
         """A note's screenings, newest first; empty for those who may not see them."""
         try:
