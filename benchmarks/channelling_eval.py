@@ -23,7 +23,7 @@ from kmsearch.access import Viewer
 from kmsearch.config import PROJECT_ROOT, Settings
 from kmsearch.files.ingest import ingest
 from kmsearch.library import Library
-from kmsearch.workflow.channelling import channel, proposal_text
+from kmsearch.workflow.intake import proposal_text
 
 REVIEWER = Viewer("evaluation", frozenset({"reviewer"}))
 
@@ -32,7 +32,7 @@ def evaluate(library: Library, labelled: list[dict], verbose: bool = False) -> d
     """Accuracy figures over ``labelled`` proposals, each {title, description, division, nexus}."""
     hits = {f"{kind}@{k}": 0 for kind in ("division", "nexus") for k in (1, 2, 3)}
     for item in labelled:
-        found = channel(library, proposal_text(item), REVIEWER)
+        found = library.channel(proposal_text(item), REVIEWER)
         divisions = [s.code for s in found.divisions]
         nexus = [s.code for s in found.nexus_areas]
         for k in (1, 2, 3):

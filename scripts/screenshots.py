@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 
 from kmsearch.config import PROJECT_ROOT, Settings
-from kmsearch.files.ingest import ingest
 from kmsearch.library import Library
 from kmsearch.web import create_app
 
@@ -32,12 +31,9 @@ VIEWPORTS = {"1280": (1280, 800), "390": (390, 844)}
 def build_library(directory: Path) -> Settings:
     """Ingest the shipped corpus into a fresh database and build its indexes."""
     settings = Settings.from_env(db_path=directory / "kmsearch.db", index_dir=directory / "indexes")
-    library = Library(settings)
-    report = ingest(library.store, settings.corpus_dir, library.taxonomy,
-                    default_evaluation=settings.default_evaluation)
+    report = Library(settings).ingest()  # the corpus into the database, then the indexes
     if not report.ok:
         raise SystemExit("\n".join(str(problem) for problem in report.problems))
-    library.search.open()
     return settings
 
 

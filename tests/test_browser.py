@@ -10,7 +10,6 @@ from web_library import make_app, shared_settings, watch_errors
 from kmsearch.config import PROJECT_ROOT
 from kmsearch.errors import Conflict
 from kmsearch.library import Library
-from kmsearch.store import accounts
 
 pytestmark = [
     pytest.mark.browser,
@@ -161,10 +160,10 @@ def browser_account(tmp_path_factory):
     """A contributor account in the shared library, for signing in through the form."""
     library = Library(shared_settings(tmp_path_factory))
     with contextlib.suppress(Conflict):
-        accounts.add_user(library.store, library.taxonomy, "browser-cora",
+        library.accounts.add("browser-cora",
                           "a browser test passphrase", roles=["contributor"],
                           divisions=["trade"])
-    library.store.close()
+    library.close()
     return "browser-cora", "a browser test passphrase"
 
 

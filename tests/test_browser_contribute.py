@@ -11,7 +11,6 @@ from test_browser import AXE, VIEWPORTS, serious_violations
 from web_library import watch_errors
 
 from kmsearch.library import Library
-from kmsearch.store import accounts
 from kmsearch.web import create_app
 
 pytestmark = [
@@ -33,9 +32,9 @@ def base_url(tmp_path_factory):
     library = Library(settings)
     for name, roles, divisions in (("cora", ["contributor"], ["trade"]),
                                    ("rita", ["reviewer"], []), ("ada", ["admin"], [])):
-        accounts.add_user(library.store, library.taxonomy, name, PASSWORD, roles=roles,
+        library.accounts.add(name, PASSWORD, roles=roles,
                           divisions=divisions)
-    library.store.close()
+    library.close()
     app = create_app({"SETTINGS": settings, "SECRET_KEY": "browser-contribution-secret",
                       "SESSION_COOKIE_SECURE": False})
     with live_server(app) as url:

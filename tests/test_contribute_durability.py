@@ -23,7 +23,6 @@ import pytest
 from contribution_library import copied_settings
 
 from kmsearch.library import Library
-from kmsearch.store import accounts
 from kmsearch.store.cases import Store
 
 PASSWORD = "kill test passphrase"
@@ -95,10 +94,10 @@ def settings(tmp_path_factory):
     settings = copied_settings(tmp_path_factory, "durability")
     library = Library(settings)
     for n in range(1, 5):
-        accounts.add_user(library.store, library.taxonomy, f"writer{n}", PASSWORD,
+        library.accounts.add(f"writer{n}", PASSWORD,
                           roles=["contributor"], divisions=["trade"])
-    accounts.add_user(library.store, library.taxonomy, "publisher", PASSWORD, roles=["reviewer"])
-    library.store.close()
+    library.accounts.add("publisher", PASSWORD, roles=["reviewer"])
+    library.close()
     return settings
 
 

@@ -20,7 +20,7 @@ from contribution_library import (
 from kmsearch.access import ANONYMOUS
 from kmsearch.errors import Conflict, Forbidden, NotFound, ValidationError
 from kmsearch.library import Library
-from kmsearch.workflow.contributions import Contributions, EditConflict, note_fields
+from kmsearch.workflow.contributions import EditConflict, note_fields
 from kmsearch.workflow.uploads import MAX_UPLOAD_BYTES
 
 
@@ -33,7 +33,7 @@ def library(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def service(library):
-    return Contributions(library)
+    return library.contributions
 
 
 def found_ids(library, query, viewer=REVIEWER):
@@ -250,7 +250,7 @@ def test_extra_fields_survive_an_edit_from_the_form(service, library):
     stored = library.store.get_case(TRANSPORT_PUBLIC)
     fields = note_fields(stored.note)
     assert note_fields(service._validate(fields, stored.note.body, "test")) == fields
-    library.store.save_case(
+    library.save_case(
         stored.note.__class__.from_dict(stored.note.to_dict() | {"extra": {"budget": 5}}),
         author="corpus", expected_revision=stored.revision)
     stored = library.store.get_case(TRANSPORT_PUBLIC)

@@ -130,7 +130,9 @@ def test_notes_contributed_on_the_web_are_never_missing_from_the_corpus(store, c
 
 def test_an_archived_note_stays_archived_when_its_file_changes(store, corpus):
     run(store, corpus)
-    store.set_state("etir-pilot", "archived", author="reviewer")
+    stored = store.get_case("etir-pilot")
+    store.save_case(stored.note, author="reviewer", state="archived",
+                    expected_revision=stored.revision)
     (corpus / "cases" / "etir-pilot.md").unlink()
     assert run(store, corpus).missing_from_corpus == []
     write_note(corpus, "etir-pilot", title="eTIR pilot, corrected")

@@ -6,7 +6,6 @@ import pytest
 from kmsearch.access import ANONYMOUS, Viewer, staff
 from kmsearch.config import PROJECT_ROOT, Settings
 from kmsearch.errors import ValidationError
-from kmsearch.files.ingest import ingest
 from kmsearch.filters import Filters
 from kmsearch.library import Library
 from kmsearch.search.results import MODES
@@ -23,10 +22,8 @@ def build(directory) -> Library:
         corpus_dir=PROJECT_ROOT / "corpus",
     )
     library = Library(settings)
-    report = ingest(library.store, settings.corpus_dir, library.taxonomy,
-                    default_evaluation=settings.default_evaluation)
+    report = library.ingest()
     assert report.ok, report.problems
-    library.search.open()
     return library
 
 
@@ -189,16 +186,14 @@ def test_suggest_links_ranks_the_nexus_area_a_text_is_about(library):
 def test_an_edit_is_searchable_as_soon_as_the_call_returns(own_library):
     stored = own_library.store.get_case(VEHICLE)
     note = replace(stored.note, body=stored.note.body + "\n\nThe zebracorn protocol was agreed.")
-    own_library.store.save_case(note, author="tester", expected_revision=stored.revision)
-    own_library.search.case_changed(VEHICLE)
+    own_library.save_case(note, author="tester", expected_revision=stored.revision)
     for mode in ("keyword", "hybrid"):
         results = own_library.search.search("zebracorn", mode=mode, viewer=STAFF)
         assert case_ids(results)[0] == VEHICLE
 
 
 def test_an_archived_note_leaves_search_at_once(own_library):
-    own_library.store.set_state(VEHICLE, "archived", author="admin")
-    own_library.search.case_changed(VEHICLE)
+    own_library.set_state(VEHICLE, "archived", author="admin")
     for mode in MODES:
         results = own_library.search.search("event data recorder", mode=mode, viewer=REVIEWER)
         assert VEHICLE not in {h.doc.case_id for h in results.hits}
@@ -240,16 +235,14 @@ def test_an_empty_library_opens_and_searches(tmp_path):
 
 
 def test_a_note_that_is_not_searchable_has_no_related_notes(own_library):
-    own_library.store.set_state(VEHICLE, "draft", author="tester")
-    own_library.search.case_changed(VEHICLE)
+    own_library.set_state(VEHICLE, "draft", author="tester")
     assert own_library.search.related(VEHICLE, REVIEWER) == []
 
 
 def test_an_edit_reaches_the_vector_index_on_disk_in_the_background(own_library):
     stored = own_library.store.get_case(VEHICLE)
     note = replace(stored.note, summary="A wombat-sized summary change.")
-    own_library.store.save_case(note, author="tester", expected_revision=stored.revision)
-    own_library.search.case_changed(VEHICLE)
+    own_library.save_case(note, author="tester", expected_revision=stored.revision)
     own_library.search.indexes.flush()
     fresh = Library(own_library.settings)
     assert fresh.search.open().updated == []

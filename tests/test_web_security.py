@@ -8,7 +8,6 @@ from flask import Flask
 
 from kmsearch.config import PROJECT_ROOT, Settings
 from kmsearch.library import Library
-from kmsearch.store import accounts
 from kmsearch.web import create_app
 from kmsearch.web.auth import current_viewer
 from kmsearch.web.security import CONTENT_SECURITY_POLICY
@@ -24,13 +23,11 @@ def settings(tmp_path):
     settings = Settings.from_env(environ={}, db_path=tmp_path / "k.db",
                                  index_dir=tmp_path / "idx")
     library = Library(settings)
-    store, taxonomy = library.store, library.taxonomy
-    accounts.add_user(store, taxonomy, "alice", PASSWORD, roles=["contributor"],
-                      divisions=["trade"])
-    accounts.add_user(store, taxonomy, "rita", PASSWORD, roles=["reviewer"])
-    accounts.add_user(store, taxonomy, "dora", PASSWORD)
-    accounts.disable(store, "dora")
-    store.close()
+    library.accounts.add("alice", PASSWORD, roles=["contributor"], divisions=["trade"])
+    library.accounts.add("rita", PASSWORD, roles=["reviewer"])
+    library.accounts.add("dora", PASSWORD)
+    library.accounts.disable("dora")
+    library.close()
     return settings
 
 
@@ -62,8 +59,8 @@ def client(app):
     return app.test_client()
 
 
-def store_of(app: Flask):
-    return app.extensions["kmsearch"].store
+def accounts_of(app: Flask):
+    return app.extensions["kmsearch"].accounts
 
 
 def csrf_token(client) -> str:
@@ -157,16 +154,15 @@ def test_signing_out_is_a_post_with_a_token(client):
 
 def test_disabling_or_changing_a_signed_in_user_takes_effect_on_the_next_request(app, client):
     sign_in(client)
-    accounts.set_divisions(store_of(app), app.extensions["kmsearch"].taxonomy, "alice",
-                           ["transport"])
+    accounts_of(app).set_divisions("alice", ["transport"])
     assert whoami(client)["divisions"] == ["transport"]
-    accounts.disable(store_of(app), "alice")
+    accounts_of(app).disable("alice")
     assert whoami(client)["username"] is None
 
 
 def test_a_new_password_ends_existing_sessions(app, client):
     sign_in(client)
-    accounts.set_password(store_of(app), "alice", "a brand new passphrase")
+    accounts_of(app).set_password("alice", "a brand new passphrase")
     assert whoami(client)["username"] is None
 
 

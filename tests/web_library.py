@@ -9,7 +9,6 @@ from pathlib import Path
 from flask import Flask
 
 from kmsearch.config import PROJECT_ROOT, Settings
-from kmsearch.files.ingest import ingest
 from kmsearch.library import Library
 from kmsearch.records import CaseNote, Lesson, Partner
 from kmsearch.web import create_app
@@ -64,14 +63,13 @@ def build_library(directory: Path) -> Settings:
         corpus_dir=PROJECT_ROOT / "corpus",
     )
     library = Library(settings)
-    report = ingest(library.store, settings.corpus_dir, library.taxonomy,
-                    default_evaluation=settings.default_evaluation)
+    report = library.ingest()
     assert report.ok, report.problems
-    library.store.save_case(HOSTILE, author="alice", comment="first draft", origin="web")
+    library.save_case(HOSTILE, author="alice", comment="first draft", origin="web")
     edited = CaseNote.from_dict(HOSTILE.to_dict() | {"end_year": 2022})
-    library.store.save_case(edited, author="bob", comment="corrected the end year")
-    library.search.open()
-    library.store.close()
+    library.save_case(edited, author="bob", comment="corrected the end year")
+    library.search.indexes.flush()
+    library.close()
     return settings
 
 

@@ -38,6 +38,7 @@ __all__ = ["STATES", "ProgressNote", "Revision", "SaveResult", "Store", "StoredC
 class SaveResult:
     action: str  # "created", "updated" or "unchanged"
     revision: int
+    previous_state: str | None = None  # the state before the save; None for a new note
 
 
 @dataclass
@@ -167,7 +168,7 @@ class Store:
                     "someone saved it in the meantime. Reload it, reapply your changes and save."
                 )
             if current and current[1] == digest and current[2] == state:
-                return SaveResult("unchanged", number)
+                return SaveResult("unchanged", number, state)
             _check_case(db, note, state)
             row = case_row(note, digest) | {
                 "state": state, "revision": number + 1, "updated_by": author, "updated_at": now()
@@ -187,17 +188,9 @@ class Store:
                 "author": author, "created_at": row["updated_at"], "comment": comment,
                 "data": row["data"], "content_hash": digest,
             })
-        return SaveResult("created" if current is None else "updated", number + 1)
-
-    def set_state(self, case_id: str, state: str, *, author: str, comment: str = "") -> SaveResult:
-        """Move a note to another workflow state (publish, archive, restore), with a revision."""
-        stored = self.get_case(case_id)
-        if stored is None:
-            raise NotFound(f"No case note with id {case_id!r}.")
-        return self.save_case(
-            stored.note, author=author, comment=comment, state=state,
-            expected_revision=stored.revision,
-        )
+        if current is None:
+            return SaveResult("created", number + 1)
+        return SaveResult("updated", number + 1, current[2])
 
     def get_case(self, case_id: str) -> StoredCase | None:
         rows = list(self.db.query("SELECT * FROM cases WHERE id = ?", [case_id]))

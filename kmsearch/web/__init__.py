@@ -31,9 +31,10 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def create_app(config: dict[str, Any] | None = None) -> Flask:
+def create_app(config: dict[str, Any] | None = None, library: Library | None = None) -> Flask:
     """Defaults, then ``instance/kmsearch.cfg`` if present, then ``KMSEARCH_*`` variables,
-    then ``config``; the library opens its database and indexes on first use, not here."""
+    then ``config``; the library (given, or made from the settings) opens its database and
+    indexes on first use, not here."""
     app = Flask(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
@@ -46,8 +47,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config or {})
     app.json.sort_keys = False
 
-    settings = app.config["SETTINGS"] or Settings.from_env()
-    app.extensions["kmsearch"] = Library(settings)
+    if library is None:
+        library = Library(app.config["SETTINGS"] or Settings.from_env())
+    app.extensions["kmsearch"] = library
     app.extensions["kmsearch.default_viewer"] = default_viewer(app.config["DEFAULT_VIEWER"])
 
     for module in (search, cases, recommendations, browse, contribute, review, api):

@@ -11,9 +11,9 @@ from flask import Blueprint, Response, request, url_for
 
 from ..errors import Problem, ValidationError
 from ..files.export import to_csv, to_json
+from ..library import StoredCase
 from ..records import Lesson, Recommendation
 from ..search.serialize import hit_json, search_json
-from ..store.cases import StoredCase
 from .auth import current_viewer
 from .context import current_library
 from .lookups import link_counts
@@ -99,7 +99,7 @@ def recommendations():
              "date": ev.date.isoformat() if ev.date else None, "default": ev.default,
              "recommendations": [rec_json(rec) | {"case_count": counts[rec.id]}
                                  for rec in ev.recommendations]}
-            for ev in library.store.list_evaluations()
+            for ev in library.evaluations()
         ]
     }
 
@@ -113,7 +113,7 @@ def recommendation(rec_id: str):
         "progress_notes": [
             {"date": p.date.isoformat() if p.date else None, "status": p.status,
              "text": p.text, "author": p.author}
-            for p in library.store.progress_notes(rec_id)
+            for p in library.progress_notes(rec_id)
         ],
         "cases": [case_summary(stored) for stored in view.cases],
         "lessons": [lesson_json(lesson) for lesson, _ in view.lessons],

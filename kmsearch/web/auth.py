@@ -9,7 +9,7 @@ from flask import Flask, current_app, g, request
 from flask_login import LoginManager, UserMixin, current_user
 
 from ..access import ANONYMOUS, ROLES, Viewer, staff
-from ..store import accounts
+from ..library import User
 from .context import current_library
 
 DEFAULT_VIEWERS = {"anonymous": ANONYMOUS, "staff": staff()}
@@ -18,7 +18,7 @@ DEFAULT_VIEWERS = {"anonymous": ANONYMOUS, "staff": staff()}
 class SessionUser(UserMixin):
     """The account a session is signed in as; its id changes with the password."""
 
-    def __init__(self, user: accounts.User):
+    def __init__(self, user: User):
         self.user = user
 
     def get_id(self) -> str:
@@ -38,13 +38,13 @@ def init_auth(app: Flask) -> None:
 def load_session_user(session_id: str) -> SessionUser | None:
     """The enabled account a session id names, while its password is unchanged."""
     username, _, token = session_id.partition(":")
-    user = accounts.get_user(current_library().store, username)
+    user = current_library().accounts.get(username)
     if user is None or user.disabled or not hmac.compare_digest(token, user.session_token):
         return None
     return SessionUser(user)
 
 
-def signed_in_account() -> accounts.User | None:
+def signed_in_account() -> User | None:
     """The account this request's session signed in with, if any."""
     return current_user.user if current_user.is_authenticated else None
 
@@ -83,7 +83,7 @@ def _viewer_from_headers() -> Viewer | None:
     if not username:
         return None
     if not current_app.config.get("TRUST_ROLE_HEADERS"):
-        return accounts.viewer_for(current_library().store, username)
+        return current_library().accounts.viewer_for(username)
     roles = _split(request.headers.get("X-Remote-Roles", "")) & set(ROLES)
     divisions = _split(request.headers.get("X-Remote-Divisions", ""))
     return Viewer(username, frozenset(roles or {"viewer"}), frozenset(divisions))

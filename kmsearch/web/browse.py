@@ -7,8 +7,8 @@ from dataclasses import dataclass, replace
 from flask import Blueprint, render_template, url_for
 
 from ..errors import NotFound
+from ..library import StoredCase
 from ..records import Lesson
-from ..store.cases import StoredCase
 from ..taxonomy import Term
 from .auth import current_viewer
 from .context import current_library
@@ -141,6 +141,6 @@ def _illustrated(library, flagged, practices) -> list[tuple]:
     lesson_counts = link_counts(s for _, s in practices)["recommendation"]
     return [
         (rec, counts[rec.id], lesson_counts[rec.id])
-        for rec in library.store.list_recommendations()
+        for rec in library.recommendations()
         if counts[rec.id] or lesson_counts[rec.id]
     ]

@@ -12,7 +12,6 @@ from ..search.results import Hit
 from ..workflow.permissions import may_edit_division, may_see_history
 from .auth import current_viewer
 from .context import current_library
-from .lookups import linked_recommendations
 
 blueprint = Blueprint("cases", __name__)
 
@@ -21,13 +20,13 @@ blueprint = Blueprint("cases", __name__)
 def case(case_id: str):
     library, viewer = current_library(), current_viewer()
     stored = library.get_case(case_id, viewer)
-    history = library.store.revisions(case_id) if may_see_history(viewer, stored) else None
+    history = library.revisions(case_id) if may_see_history(viewer, stored) else None
     return render_template(
         "case.html",
         stored=stored,
         note=stored.note,
         may_edit=may_edit_division(viewer, stored.note.division),
-        recommendations=linked_recommendations(library, stored.note),
+        recommendations=library.linked_recommendations(stored.note),
         related=_unless_unindexed(library.search.related, case_id, viewer),
         history=history,
         screenings=library.case_screenings.of(viewer, case_id),
@@ -45,7 +44,7 @@ def lesson(lesson_id: str):
         lesson=found,
         stored=stored,
         note=stored.note,
-        recommendations=linked_recommendations(library, stored.note),
+        recommendations=library.linked_recommendations(stored.note),
         related=_unless_unindexed(library.search.related_lessons, lesson_id, viewer),
     )
 

@@ -7,13 +7,12 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 
 from ..access import Viewer
 from ..errors import Forbidden, NotFound, Problem, ValidationError
-from ..store.cases import StoredCase
+from ..library import StoredCase
 from ..workflow.contributions import Contributions, EditConflict, note_fields
 from ..workflow.permissions import may_contribute, may_edit_division, may_review, may_see_history
 from ..workflow.uploads import MAX_UPLOAD_BYTES, SUFFIXES, describe
 from .auth import current_viewer
 from .context import current_library
-from .lookups import linked_recommendations
 from .markdown import render_markdown
 from .noteform import (
     NoteForm,
@@ -29,11 +28,8 @@ SUGGESTION_TEXT_LIMIT = 20_000
 
 
 def current_contributions() -> Contributions:
-    """The application's one contribution service, made on first use."""
-    extensions = current_app.extensions
-    if "kmsearch.workflow.contributions" not in extensions:
-        extensions["kmsearch.workflow.contributions"] = Contributions(current_library())
-    return extensions["kmsearch.workflow.contributions"]
+    """The library's contribution and review service."""
+    return current_library().contributions
 
 
 def sign_in_first():
@@ -137,7 +133,7 @@ def note(case_id: str):
     stored = service.view(viewer, case_id)
     return render_template(
         "contribute_note.html", stored=stored, note=stored.note, item=service.work_item(stored),
-        recommendations=linked_recommendations(current_library(), stored.note),
+        recommendations=current_library().linked_recommendations(stored.note),
         steps=_steps(viewer, stored), done=request.args.get("done", ""),
     )
 
@@ -214,7 +210,7 @@ def _render_form(note_form: NoteForm, *, stored: StoredCase | None = None,
     viewer, library = current_viewer(), current_library()
     divisions = [term for term in library.taxonomy.divisions
                  if may_edit_division(viewer, term.code)]
-    recommendations = library.store.list_recommendations()
+    recommendations = library.recommendations()
     html = render_template(
         "contribute_form.html", form=note_form, stored=stored, divisions=divisions,
         recommendations=recommendations, rec_texts={rec.id: rec.text for rec in recommendations},

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from ..library import Library
-from ..records import CaseNote, Lesson, Recommendation
-from ..store.cases import StoredCase
+from ..library import StoredCase
+from ..records import Lesson
 
 LINKS = ("nexus", "sdg", "recommendation", "division", "partnership_type")
 
@@ -24,12 +23,6 @@ def link_counts(cases: Iterable[StoredCase]) -> dict[str, Counter]:
         counts["division"][note.division] += 1
         counts["partnership_type"].update(set(note.partnership_types))
     return counts
-
-
-def linked_recommendations(library: Library, note: CaseNote) -> list[Recommendation]:
-    """The recommendations a note illustrates, in their evaluation's order."""
-    found = (library.store.get_recommendation(rec_id) for rec_id in note.recommendations)
-    return sorted((rec for rec in found if rec), key=lambda r: (r.evaluation_id, r.number))
 
 
 def good_practices(cases: list[StoredCase]) -> list[tuple[Lesson, StoredCase]]:

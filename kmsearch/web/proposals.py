@@ -17,9 +17,9 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from ..errors import Problem, ValidationError
-from ..store.proposals import OPEN_STATES, PROPOSAL_STATES
 from ..workflow.intake import CONTRIBUTIONS, LIMITS, TEXT_FIELDS
 from ..workflow.permissions import may_review, may_see_proposal
+from ..workflow.proposals import OPEN_STATES, PROPOSAL_STATES
 from .auth import current_viewer
 from .context import current_library
 from .contribute import sign_in_first

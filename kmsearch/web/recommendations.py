@@ -16,7 +16,7 @@ def index():
     library = current_library()
     return render_template(
         "recommendations.html",
-        evaluations=library.store.list_evaluations(),
+        evaluations=library.evaluations(),
         counts=link_counts(library.cases(current_viewer()))["recommendation"],
     )
 
@@ -29,5 +29,5 @@ def recommendation(rec_id: str):
         "recommendation.html",
         view=view,
         rec=view.recommendation,
-        progress=library.store.progress_notes(rec_id),
+        progress=library.progress_notes(rec_id),
     )

@@ -17,12 +17,11 @@ blueprint = Blueprint("search", __name__)
 def home():
     library = current_library()
     cases = library.cases(current_viewer())
-    default = library.store.default_evaluation_id()
     return render_template(
         "home.html",
         counts=link_counts(cases),
         case_total=len(cases),
-        evaluation=library.store.get_evaluation(default) if default else None,
+        evaluation=library.default_evaluation(),
         featured=[stored for stored in cases if stored.note.good_practice][:3],
         latest=good_practices(cases)[:4],
     )

@@ -20,7 +20,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import login_user, logout_user
 
-from ..store import accounts
+from ..library import normal_username
 from .auth import SessionUser, signed_in_account
 from .context import current_library
 
@@ -59,9 +59,7 @@ def login():
         return _form(next_url)
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
-    store = current_library().store
-    viewer = accounts.authenticate(store, username, password) if username else None
-    user = accounts.get_user(store, viewer.username) if viewer else None
+    user = current_library().accounts.sign_in(username, password)
     if user is None:
         return _form(next_url, username=username, error=FAILED)
     session.clear()  # a fresh session: nothing set before signing in carries over
@@ -107,4 +105,4 @@ def _address_key() -> str:
 
 
 def _username_key() -> str:
-    return f"username:{accounts.normal_username(request.form.get('username', ''))}"
+    return f"username:{normal_username(request.form.get('username', ''))}"

@@ -8,27 +8,25 @@ archived instead of being deleted; each save and each move is a revision in the 
 
 from __future__ import annotations
 
-import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 from ..access import Viewer
+from ..config import Settings
 from ..errors import Conflict, Forbidden, NotFound, Problem, ValidationError
 from ..files.corpus import parse_case_text
 from ..files.validation import note_from_fields
-from ..index.indexer import SEARCHABLE_STATES
-from ..library import Library
 from ..records import CaseNote
-from ..store.cases import Revision, StoredCase
+from ..store.cases import Revision, SaveResult, Store, StoredCase
 from ..store.drafts import Draft, Drafts
+from ..taxonomy import Taxonomy
 from .notediff import NoteDiff, diff_revisions
 from .permissions import may_contribute, may_edit_division, may_review, may_see_history, may_view
 from .uploads import Entry, check_files, read_upload
 
-log = logging.getLogger(__name__)
 WORK_STATES = ("draft", "returned", "submitted", "published", "archived")
 
 
@@ -105,12 +103,23 @@ def slugify(text: str) -> str:
     return slug[:60].rstrip("-") or "case-note"
 
 
-class Contributions:
-    """The contribution and review service over one Library."""
+class CaseWriter(Protocol):
+    """Saves a note as a revision and brings what derives from it (the indexes) up to date."""
 
-    def __init__(self, library: Library):
-        self.library = library
-        self.store = library.store
+    def save_case(self, note: CaseNote, *, author: str, comment: str = "",
+                  state: str = "published", origin: str = "web",
+                  expected_revision: int | None = None) -> SaveResult: ...
+
+
+class Contributions:
+    """The contribution and review service: reads from the store, saves notes through
+    ``cases`` (the Library), so search follows every save and every move."""
+
+    def __init__(self, store: Store, taxonomy: Taxonomy, settings: Settings, cases: CaseWriter):
+        self.store = store
+        self.taxonomy = taxonomy
+        self.settings = settings
+        self.cases = cases
 
     @cached_property
     def drafts(self) -> Drafts:
@@ -285,7 +294,7 @@ class Contributions:
         missing = [str(n) for n, rev in ((from_rev, old), (to_rev, new)) if rev is None]
         if missing:
             raise NotFound(f"Case note {case_id!r} has no revision {' or '.join(missing)}.")
-        return diff_revisions(old, new, self.library.taxonomy)
+        return diff_revisions(old, new, self.taxonomy)
 
     def compare_draft(self, viewer: Viewer, draft_id: int) -> NoteDiff | None:
         """The viewer's draft copy of a note against the note as it is now, or None when the
@@ -302,7 +311,7 @@ class Contributions:
         theirs = Revision(current.revision, "", current.updated_by, current.updated_at, "",
                           current.note, current.state)
         yours = Revision(0, "", viewer.username or "", draft.updated_at, "", note, current.state)
-        return diff_revisions(theirs, yours, self.library.taxonomy)
+        return diff_revisions(theirs, yours, self.taxonomy)
 
     def work_item(self, stored: StoredCase) -> WorkItem:
         """A note with its workflow status (``returned`` included) and latest revision."""
@@ -342,20 +351,18 @@ class Contributions:
                                            "already used by another note")])
         # Reviewers' edits keep the state; a contributor's change goes back through review.
         state = current.state if current is not None and may_review(viewer) else "draft"
-        result = self.store.save_case(
+        result = self.cases.save_case(
             note, author=viewer.username, comment=comment, state=state, origin="web",
             expected_revision=0 if current is None else expected_revision,
         )
         if draft_id is not None:
             self.drafts.delete(draft_id, viewer.username)
-        if result.action != "unchanged":
-            self._reindex(note.id, state, current.state if current else "draft")
         return SaveOutcome(result.action, note.id, result.revision, state)
 
     def _validate(self, fields: dict[str, Any], body: str, source: str) -> CaseNote:
-        settings = self.library.settings
+        settings = self.settings
         return note_from_fields(
-            fields, body or "", source=source, taxonomy=self.library.taxonomy,
+            fields, body or "", source=source, taxonomy=self.taxonomy,
             default_evaluation=settings.default_evaluation,
             known_recommendations=self.store.recommendation_ids(),
         )
@@ -364,8 +371,8 @@ class Contributions:
         fields, body = entry.fields, entry.body
         if entry.text is not None:
             note = parse_case_text(
-                entry.text, source=entry.source, taxonomy=self.library.taxonomy,
-                default_evaluation=self.library.settings.default_evaluation,
+                entry.text, source=entry.source, taxonomy=self.taxonomy,
+                default_evaluation=self.settings.default_evaluation,
                 known_recommendations=self.store.recommendation_ids(),
             )
             fields, body = note_fields(note), note.body
@@ -376,9 +383,9 @@ class Contributions:
             raise ValidationError([Problem(entry.source, "division", str(error))]) from error
 
     def _check_division(self, viewer: Viewer, value: Any, source: str) -> None:
-        term = self.library.taxonomy.divisions.resolve(value) if isinstance(value, str) else None
+        term = self.taxonomy.divisions.resolve(value) if isinstance(value, str) else None
         if term is not None and not may_edit_division(viewer, term.code):
-            yours = ", ".join(sorted(self.library.taxonomy.divisions.name_of(code)
+            yours = ", ".join(sorted(self.taxonomy.divisions.name_of(code)
                                      for code in viewer.divisions)) or "no division"
             raise Forbidden(f"You contribute to {yours}, not to {term.name}; choose one of "
                             "your divisions or ask a reviewer.")
@@ -394,7 +401,7 @@ class Contributions:
     def _editable(self, viewer: Viewer, case_id: str) -> StoredCase:
         stored = self.view(viewer, case_id)
         if not may_edit_division(viewer, stored.note.division):
-            division = self.library.taxonomy.divisions.name_of(stored.note.division)
+            division = self.taxonomy.divisions.name_of(stored.note.division)
             raise Forbidden(f"Only {division} contributors, reviewers and admins may change "
                             f"case note {case_id!r}.")
         return stored
@@ -413,24 +420,14 @@ class Contributions:
                            f"{' or '.join(allowed_from)}. Reload the page to see its state.")
         expected = stored.revision if expected_revision is None else expected_revision
         try:
-            self.store.save_case(stored.note, author=viewer.username, comment=comment,
+            self.cases.save_case(stored.note, author=viewer.username, comment=comment,
                                  state=state, expected_revision=expected)
         except Conflict as error:
             latest = self.store.get_case(stored.id) or stored
             raise Conflict(f"Case note {stored.id!r} was changed by {latest.updated_by} at "
                            f"{latest.updated_at} (revision {latest.revision}) since you opened "
                            f"revision {expected}; reload it and try again.") from error
-        self._reindex(stored.id, stored.state, state)
         return self.store.get_case(stored.id) or stored
-
-    def _reindex(self, case_id: str, *states: str) -> None:
-        """Search follows at once; a failure is logged, and the next start catches up."""
-        if not set(states) & set(SEARCHABLE_STATES):
-            return
-        try:
-            self.library.search.case_changed(case_id)
-        except Exception:
-            log.exception("could not re-index %s; the indexes sync at the next start", case_id)
 
     def _state_before_archive(self, stored: StoredCase) -> str:
         revisions = self.store.revisions(stored.id)

@@ -45,6 +45,13 @@ LIMITS = {f.name: f.limit for f in TEXT_FIELDS} | {"amount": 20, "currency": 3,
                                                    "partner_type": 40, "contribution_kind": 20}
 
 
+def proposal_text(fields: dict) -> str:
+    """The words of a proposal that say what it is about: what channelling reads."""
+    parts = (fields.get("title", ""), fields.get("description", ""), fields.get("outcomes", ""),
+             fields.get("sector", ""))
+    return "\n".join(p for p in parts if p)
+
+
 def read_proposal(form: dict[str, Any], taxonomy: Taxonomy, rules: Rules) -> dict[str, Any]:
     """The checked fields of a submitted form; a ValidationError lists every problem."""
     problems: list[Problem] = []

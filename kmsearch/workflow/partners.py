@@ -20,7 +20,7 @@ from ..store.screenings import Screening, all_screenings
 from .permissions import may_review, may_see_case_screening, may_see_proposal
 
 if TYPE_CHECKING:
-    from ..library import Library
+    from .parts import LibraryParts
 
 LESSON_ORDER = {"pitfall": 0, "lesson": 1, "good-practice": 2}
 
@@ -74,7 +74,7 @@ class PartnerProfile:
 class Partners:
     """Partner profiles and the reviewers' corrections of partner matching."""
 
-    def __init__(self, library: Library):
+    def __init__(self, library: LibraryParts):
         self.library = library
         self.map = PartnerMap(library.store)
 

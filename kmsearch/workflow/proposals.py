@@ -30,15 +30,15 @@ from ..store.proposals import (
     move_proposal,
 )
 from ..store.screenings import Screening, save_screening, screenings_of
-from .channelling import Channelling, channel, proposal_text
-from .intake import draft_fields, read_proposal
+from .intake import draft_fields, proposal_text, read_proposal
 from .permissions import may_review, may_see_proposal
 from .screening import Assessment, Facts, assess, screening_row
 
 if TYPE_CHECKING:
-    from ..library import Library
     from .partners import PartnerProfile
+    from .parts import LibraryParts
 
+__all__ = ["OPEN_STATES", "PROPOSAL_STATES", "Proposals", "ProposerView", "QueueItem"]
 NOT_FOUND = "No proposal with this reference and token; check both and try again."
 
 
@@ -70,9 +70,9 @@ def days_between(start: str, end: str | None = None) -> float:
 
 
 class Proposals:
-    """The proposal service over one Library."""
+    """The proposal service over the library facade."""
 
-    def __init__(self, library: Library):
+    def __init__(self, library: LibraryParts):
         self.library = library
         self.store = library.store
 
@@ -85,7 +85,7 @@ class Proposals:
         token = secrets.token_urlsafe(24)
         suggested = ""
         try:
-            found = channel(self.library, proposal_text(fields), _SYSTEM)
+            found = self.library.channel(proposal_text(fields), _SYSTEM)
             suggested = found.divisions[0].code if found.divisions else ""
         except ValidationError:
             suggested = ""
@@ -159,8 +159,10 @@ class Proposals:
         return sorted(items, key=lambda i: (i.proposal.state not in OPEN_STATES,
                                             i.proposal.created_at))
 
-    def channelling(self, viewer: Viewer, proposal: Proposal) -> Channelling:
-        return channel(self.library, proposal_text(proposal.fields), viewer)
+    def channelling(self, viewer: Viewer, proposal: Proposal) -> Any:
+        """Suggested division and nexus areas, similar notes and their lessons (a
+        ``kmsearch.search.channelling.Channelling``), from what this viewer may see."""
+        return self.library.channel(proposal_text(proposal.fields), viewer)
 
     def earlier(self, viewer: Viewer, proposal: Proposal) -> PartnerProfile | None:
         """Other engagements with the proposing organisation that this viewer may see."""
@@ -241,16 +243,14 @@ class Proposals:
         if proposal.state != "assigned":
             raise ValidationError([Problem(reference, "state", f"the proposal is "
                                            f"{proposal.state}; only an assigned one is accepted")])
-        from .contributions import Contributions
-
         found = self.channelling(viewer, proposal)
         screened = screenings_of(self.store, "proposal", reference)
         fields, body = draft_fields(proposal, self.library.taxonomy,
                                     [s.code for s in found.nexus_areas[:1]],
                                     screened[0].tier if screened else "low",
                                     self.store.default_evaluation_id())
-        outcome = Contributions(self.library).save_draft(viewer, fields, body,
-                                                         comment=f"from proposal {reference}")
+        outcome = self.library.contributions.save_draft(viewer, fields, body,
+                                                        comment=f"from proposal {reference}")
         if not outcome.saved:
             raise ValidationError(outcome.problems)
         return move_proposal(self.store, reference, expected=("assigned",), to_state="accepted",

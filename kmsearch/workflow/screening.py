@@ -18,7 +18,7 @@ from ..store.screenings import Screening, save_screening, screenings_of
 from .permissions import may_see_case_screening
 
 if TYPE_CHECKING:
-    from ..library import Library
+    from .parts import LibraryParts
 
 PATHS = ("simplified", "full")
 
@@ -181,7 +181,7 @@ def _factor_detail(factor, facts: Facts, amount: float, currency: str) -> str:
 class CaseScreenings:
     """Screenings of case notes, by reviewers and the focal points of the note's division."""
 
-    def __init__(self, library: Library):
+    def __init__(self, library: LibraryParts):
         self.library = library
 
     def facts(self, stored: StoredCase, form: dict[str, Any] | None = None) -> Facts:

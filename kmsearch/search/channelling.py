@@ -1,10 +1,11 @@
-"""Channelling a proposal: the lead division and nexus areas it most likely belongs to, each
-with its reasons, from the similar past case notes (hybrid search: keyword and embeddings) and
-the link-suggestion machinery; plus those notes' lessons, pitfalls first."""
+"""Channelling a proposal (recommendation 7): the lead division and nexus areas it most likely
+belongs to, each with its reasons, from the similar past case notes (hybrid search: keyword and
+embeddings) and the link-suggestion machinery; plus those notes' lessons, pitfalls first."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -12,11 +13,14 @@ from ..access import Viewer
 from ..errors import NotFound
 from ..filters import Filters
 from ..records import Lesson
-from ..search.results import Hit
 from ..store.cases import StoredCase
+from ..taxonomy import Taxonomy
+from .results import Hit
 
 if TYPE_CHECKING:
-    from ..library import Library
+    from .service import SearchService
+
+GetCase = Callable[[str, Viewer], StoredCase]
 
 SIMILAR = 8  # past case notes that vote
 LESSON_ORDER = {"pitfall": 0, "lesson": 1, "good-practice": 2}
@@ -41,19 +45,11 @@ class Channelling:
     lessons: list[tuple[Lesson, StoredCase]]
 
 
-def proposal_text(fields: dict) -> str:
-    """The words of a proposal that say what it is about."""
-    parts = (fields.get("title", ""), fields.get("description", ""), fields.get("outcomes", ""),
-             fields.get("sector", ""))
-    return "\n".join(p for p in parts if p)
-
-
-def channel(library: Library, text: str, viewer: Viewer, k: int = SIMILAR) -> Channelling:
-    """Suggest where a proposal belongs, from what the viewer may see."""
-    search = library.search
-    hits = search.search(text[: library.settings.max_query_length], mode="hybrid",
+def channel(search: SearchService, taxonomy: Taxonomy, get_case: GetCase, text: str,
+            viewer: Viewer, k: int = SIMILAR) -> Channelling:
+    """Suggest where a text (a proposal) belongs, from the case notes the viewer may see."""
+    hits = search.search(text[: search.settings.max_query_length], mode="hybrid",
                          filters=Filters(type=("case",)), viewer=viewer, per_page=k).hits
-    taxonomy = library.taxonomy
     votes: dict[str, float] = defaultdict(float)
     voters: dict[str, list[str]] = defaultdict(list)
     nexus_votes: dict[str, float] = defaultdict(float)
@@ -88,14 +84,15 @@ def channel(library: Library, text: str, viewer: Viewer, k: int = SIMILAR) -> Ch
         nexus.append(Suggestion(term.code, term.name, round((by_text + by_cases) / 2, 3),
                                 reasons))
     nexus.sort(key=lambda s: -s.score)
-    return Channelling(divisions, nexus, hits, _lessons(library, hits, viewer))
+    return Channelling(divisions, nexus, hits, _lessons(get_case, hits, viewer))
 
 
-def _lessons(library: Library, hits: list[Hit], viewer: Viewer) -> list[tuple[Lesson, StoredCase]]:
+def _lessons(get_case: GetCase, hits: list[Hit], viewer: Viewer
+             ) -> list[tuple[Lesson, StoredCase]]:
     found = []
     for hit in hits[:5]:
         try:
-            stored = library.get_case(hit.doc.case_id, viewer)
+            stored = get_case(hit.doc.case_id, viewer)
         except NotFound:
             continue
         found.extend((lesson, stored) for lesson in stored.note.lessons)
