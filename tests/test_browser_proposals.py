@@ -10,10 +10,10 @@ import pytest
 from contribution_library import copied_settings
 from live import chromium, chromium_path, live_server
 from test_browser import AXE, VIEWPORTS, serious_violations
+from test_browser_contribute import PASSWORD, sign_in
 from web_library import watch_errors
 
 from kmsearch.library import Library
-from kmsearch.store import accounts
 from kmsearch.web import create_app
 
 pytestmark = [
@@ -23,7 +23,6 @@ pytestmark = [
         reason="Chromium is not installed (/usr/bin/chromium); on Debian: apt-get install chromium",
     ),
 ]
-PASSWORD = "a long browser passphrase"
 TITLE = "Winter tyre safety campaign for delivery riders"
 INTERNAL_COMMENT = "Checked with the legal office, fine"
 
@@ -34,9 +33,8 @@ def base_url(tmp_path_factory):
     library = Library(settings)
     for name, roles, divisions in (("rita", ["reviewer"], []),
                                    ("tom", ["contributor"], ["transport"])):
-        accounts.add_user(library.store, library.taxonomy, name, PASSWORD, roles=roles,
-                          divisions=divisions)
-    library.store.close()
+        library.accounts.add(name, PASSWORD, roles=roles, divisions=divisions)
+    library.close()
     app = create_app({"SETTINGS": settings, "SECRET_KEY": "browser-proposal-secret",
                       "SESSION_COOKIE_SECURE": False})
     with live_server(app) as url:
@@ -49,23 +47,8 @@ def browser():
         yield browser
 
 
-@pytest.fixture
-def context(browser):
-    context = browser.new_context(viewport=VIEWPORTS["desktop"])
-    yield context
-    context.close()
-
-
 def new_page(context):
     return watch_errors(context.new_page())
-
-
-def sign_in(page, base_url, username, next_path):
-    page.goto(f"{base_url}/login?next={next_path}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{next_path}")
 
 
 def propose(page, base_url) -> tuple[str, str]:

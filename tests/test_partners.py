@@ -144,3 +144,25 @@ def test_only_reviewers_merge_and_split(library):
         library.partners.merge(cora, "delta", "muller-logistik")
     with pytest.raises(Forbidden):
         library.partners.split(cora, "Delta GmbH")
+
+
+def test_a_screening_past_its_expiry_is_flagged_on_the_partner_profile(library):
+    from datetime import UTC, date, datetime
+
+    from kmsearch.store.screenings import save_screening
+    from kmsearch.workflow.screening import Facts, screening_row
+
+    answers = {"sector-confirmed": "yes", "controversies": "no", "commercial-advantage": "no"}
+    for when in (datetime(2023, 1, 10, tzinfo=UTC), datetime(2026, 1, 10, tzinfo=UTC)):
+        save_screening(library.store, screening_row(
+            library.due_diligence, subject_type="case", subject_id="four", division="trade",
+            facts=Facts("Delta Ltd", "business", emblem=True), path="full",
+            answers=answers | {"litigation": "no", "global-compact": "yes", "governance": "yes"},
+            author="rita", when=when))
+    old = library.partners.profile("delta", REVIEWER, today=date(2026, 6, 1))
+    assert [s.expires_on for s in old.screenings] == [date(2027, 1, 10), date(2024, 1, 10)]
+    assert old.expired == []  # the newest screening of the note holds until 2027
+    later = library.partners.profile("delta", REVIEWER, today=date(2027, 2, 1))
+    assert [s.expires_on for s in later.expired] == [date(2027, 1, 10)]
+    assert library.partners.profile("delta", staff("cora", "contributor",
+                                                   divisions=("environment",))).screenings == []

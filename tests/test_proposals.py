@@ -251,3 +251,22 @@ def test_stats_give_the_median_days_to_decision_per_division(client):
     assert "received" in stats["median_days_in_state"]
     anonymous = client.get("/api/v1/proposals/stats").get_json()
     assert anonymous["total"] == 0 and anonymous["divisions"] == []
+
+
+def test_an_expired_screening_is_flagged_on_the_partner_page(app, client):
+    from datetime import UTC, datetime
+
+    from kmsearch.store.screenings import save_screening
+    from kmsearch.workflow.screening import Facts, screening_row
+
+    library = app.extensions["kmsearch"]
+    answers = {"sector-confirmed": "yes", "controversies": "no", "commercial-advantage": "no",
+               "litigation": "no", "global-compact": "yes", "governance": "yes"}
+    save_screening(library.store, screening_row(
+        library.due_diligence, subject_type="case", subject_id="road-safety-campaign-sponsorship",
+        division="transport", facts=Facts("Veltra Tyres", "business"), path="full",
+        answers=answers, author="rita", when=datetime(2022, 5, 2, tzinfo=UTC)))
+    page = client.get("/partners/veltra-tyres", headers=REVIEWER).get_data(as_text=True)
+    assert 'id="expired-screenings"' in page and "expired on 2024-05-02" in page
+    public = client.get("/partners/veltra-tyres").get_data(as_text=True)
+    assert "expired" not in public and "rita" not in public  # screenings are not public

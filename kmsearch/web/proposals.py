@@ -18,7 +18,7 @@ from flask_limiter.util import get_remote_address
 
 from ..errors import Problem, ValidationError
 from ..workflow.intake import CONTRIBUTIONS, LIMITS, TEXT_FIELDS
-from ..workflow.permissions import may_review, may_see_proposal
+from ..workflow.permissions import may_review
 from ..workflow.proposals import OPEN_STATES, PROPOSAL_STATES
 from .auth import current_viewer
 from .context import current_library
@@ -98,18 +98,20 @@ def status():
     """The proposer's view: reference and token in a form (POST keeps the token out of URLs)."""
     if request.method == "GET":
         return render_template("propose_status.html", view=None)
-    view = current_library().proposals.status(request.form.get("reference", ""),
-                                              request.form.get("token", ""))
-    html = render_template("propose_status.html", view=view, token=request.form.get("token"))
-    return Response(html, headers=PRIVATE)
+    return _status_page(current_library().proposals.status)
 
 
 @blueprint.post("/propose/status/withdraw")
 def withdraw_own():
-    view = current_library().proposals.withdraw_by_proposer(request.form.get("reference", ""),
-                                                            request.form.get("token", ""))
-    html = render_template("propose_status.html", view=view, token=request.form.get("token"))
-    return Response(html, headers=PRIVATE)
+    return _status_page(current_library().proposals.withdraw_by_proposer)
+
+
+def _status_page(step) -> Response:
+    """The status page after ``step(reference, token)``, never cached."""
+    token = request.form.get("token", "")
+    view = step(request.form.get("reference", ""), token)
+    return Response(render_template("propose_status.html", view=view, token=token),
+                    headers=PRIVATE)
 
 
 @blueprint.get("/proposals")
@@ -200,10 +202,6 @@ def decline(reference: str):
 def withdraw(reference: str):
     current_library().proposals.withdraw(current_viewer(), reference, _comment())
     return _back(reference, "withdrawn")
-
-
-def may_see(division: str) -> bool:
-    return may_see_proposal(current_viewer(), division)
 
 
 def _comment() -> str:

@@ -163,7 +163,8 @@ class Partners:
                 profiles[slug] = PartnerProfile(slug, **({"today": today} if today else {}))
             return profiles[slug]
 
-        for stored in self.library.cases(viewer):
+        cases = {stored.id: stored for stored in self.library.cases(viewer)}
+        for stored in cases.values():
             for partner in stored.note.partners:
                 found = profile(partner.name)
                 found.spellings[partner.name] += 1
@@ -178,7 +179,6 @@ class Partners:
             found.spellings[proposal.organisation] += 1
             found.types[proposal.partner_type] += 1
             found.proposals.append(proposal)
-        cases = {stored.id: stored for stored in self.library.cases(viewer)}
         for screening in all_screenings(store):
             if screening.subject_type == "proposal":
                 allowed = screening.subject_id in visible
