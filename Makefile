@@ -8,13 +8,13 @@ PORT ?= 5000
 BIN := $(VENV)/bin
 KMSEARCH := $(BIN)/kmsearch
 
-.PHONY: install install-dev build run test lint screenshots bench clean
+.PHONY: install install-dev build run test test-fast wheel-check lint screenshots bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/pip install --quiet "$(TORCH_SPEC)"
 	$(BIN)/pip install --quiet -e .
 	touch $@
@@ -42,8 +42,16 @@ run: build
 test: install-dev
 	$(BIN)/python -m pytest
 
+# The fast tier: no embedding model, no browser (under a minute).
+test-fast: install-dev
+	$(BIN)/python -m pytest -m "not model and not browser"
+
+# Build the wheel, install it beside .venv's dependencies and serve it from a temporary folder.
+wheel-check: install
+	VENV_PYTHON=$(BIN)/python scripts/wheel_check.sh
+
 lint: install-dev
-	$(BIN)/ruff check kmsearch tests benchmarks
+	$(BIN)/ruff check kmsearch tests benchmarks scripts
 
 screenshots: install-dev
 	$(BIN)/python scripts/screenshots.py

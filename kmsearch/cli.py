@@ -19,8 +19,13 @@ from .access import ANONYMOUS, ROLES, staff
 from .config import Settings
 from .errors import KmsearchError, ValidationError
 from .files.corpus import case_files, read_corpus, to_csv, to_json, write_markdown
+from .files.importer import describe as describe_problem
+from .files.importer import sheet_source
 from .files.ingest import known_recommendations
+from .files.mapping import identity_mapping, load_mapping
+from .files.propose import propose_mapping as propose
 from .files.responses import parse_management_response
+from .files.sheets import read_rows
 from .filters import parse_filters
 from .library import Library, User
 from .records import IMPLEMENTATION_STATUSES, recommendation_id
@@ -56,13 +61,17 @@ class Commands(click.Group):
 
 @click.group(cls=Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kmsearch")
+@click.option("--instance", type=PATH, envvar="KMSEARCH_INSTANCE_DIR",
+              help="Instance folder: database, secret key, kmsearch.cfg (default ./instance).")
 @click.option("--db", type=PATH, envvar="KMSEARCH_DB", help="SQLite database (system of record).")
 @click.option("--index-dir", type=PATH, envvar="KMSEARCH_INDEX_DIR", help="Derived indexes folder.")
 @click.option("--corpus", type=PATH, envvar="KMSEARCH_CORPUS_DIR", help="Corpus folder.")
 @click.pass_context
-def cli(ctx: click.Context, db: Path | None, index_dir: Path | None, corpus: Path | None) -> None:
+def cli(ctx: click.Context, instance: Path | None, db: Path | None, index_dir: Path | None,
+        corpus: Path | None) -> None:
     """kmsearch: search and good-practice library for UNECE's private-sector partnerships."""
-    ctx.obj = Context(Settings.from_env(db_path=db, index_dir=index_dir, corpus_dir=corpus))
+    ctx.obj = Context(Settings.from_env(instance_dir=instance, db_path=db, index_dir=index_dir,
+                                        corpus_dir=corpus))
 
 
 @cli.command()
@@ -70,6 +79,7 @@ def cli(ctx: click.Context, db: Path | None, index_dir: Path | None, corpus: Pat
 def init(ctx: Context) -> None:
     """Create the database and the index folder if they do not exist."""
     ctx.library.initialise()
+    click.echo(f"Instance folder: {ctx.settings.instance_dir}")
     click.echo(f"Database ready: {ctx.settings.db_path}")
     click.echo(f"Index folder ready: {ctx.settings.index_dir}")
 
@@ -78,8 +88,11 @@ def init(ctx: Context) -> None:
 @click.argument("path", type=PATH, required=False)
 @click.option("--author", default="corpus", show_default=True, help="Recorded in revisions.")
 @click.option("--no-index", is_flag=True, help="Update the database only; index later.")
+@click.option("--source", "source", help="Name of this folder's source (default: \"corpus\" for "
+              "the corpus folder, else the folder's path).")
 @pass_context
-def ingest(ctx: Context, path: Path | None, author: str, no_index: bool) -> None:
+def ingest(ctx: Context, path: Path | None, author: str, no_index: bool,
+           source: str | None) -> None:
     """Load case notes and evaluations from PATH (default: the corpus folder) into the database.
 
     Bad files are reported, one line per problem, while the good ones load; the command then
@@ -90,11 +103,12 @@ def ingest(ctx: Context, path: Path | None, author: str, no_index: bool) -> None
     path = path or ctx.settings.corpus_dir
     total = len(case_files(path)) if path.exists() else 0
     with Stages({"ingest": ("Ingesting", total), "index": ("Indexing", 0)}) as progress:
-        report = library.ingest(path, author=author, index=not no_index, progress=progress)
+        report = library.ingest(path, author=author, index=not no_index,
+                                source=source, progress=progress)
     for problem in report.problems:
         click.echo(f"error: {problem}", err=True)
     for case_id in report.missing_from_corpus:
-        click.echo(f"warning: {case_id}: in the database but no longer in the corpus "
+        click.echo(f"warning: {case_id}: in the database but its file is no longer in {path} "
                    "(kept; archive it to silence this)", err=True)
     rows = [
         ("files read", report.files),
@@ -108,6 +122,66 @@ def ingest(ctx: Context, path: Path | None, author: str, no_index: bool) -> None
     click.echo(_table(rows, ("ingest", "count")))
     if not no_index:
         _sync_indexes(library)  # already open: reports what opening them did
+    if not report.ok:
+        raise SystemExit(1)
+
+
+@cli.command("import")
+@click.argument("sheet", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False,
+              path_type=Path), help="Mapping file (YAML): columns and words to corpus fields.")
+@click.option("--propose-mapping", is_flag=True,
+              help="Print a mapping proposed from the sheet's columns and values, to edit.")
+@click.option("--dry-run", is_flag=True, help="Report row by row; change nothing.")
+@click.option("--as-drafts/--publish", "as_drafts", default=True, show_default=True,
+              help="New notes start as drafts for review, or are published at once.")
+@click.option("--source", "source_name", help="Name of this source (default: the file name).")
+@click.option("--author", default="import", show_default=True, help="Recorded in revisions.")
+@click.option("--no-index", is_flag=True, help="Update the database only; index later.")
+@pass_context
+def import_sheet(ctx: Context, sheet: Path, mapping_file: Path | None, propose_mapping: bool,
+                 dry_run: bool, as_drafts: bool, source_name: str | None, author: str,
+                 no_index: bool) -> None:
+    """Import a register kept as a sheet (.csv, .xlsx or a JSON list of objects).
+
+    Each row becomes a case note of one source; importing the sheet again updates the notes it
+    made, creates new ones, reports rows that left the sheet, and changes nothing when nothing
+    changed. A sheet not in kmsearch's own layout needs a mapping: start with --propose-mapping.
+    """
+    library = ctx.library
+    header, rows = read_rows(sheet)
+    if propose_mapping:
+        click.echo(propose(header, rows, library.taxonomy), nl=False)
+        return
+    mapping = load_mapping(mapping_file, header, library.taxonomy) if mapping_file \
+        else identity_mapping(header)
+    if mapping is None:
+        raise click.UsageError(
+            f"{sheet.name}: its columns ({', '.join(h for h in header[:8] if h)}, ...) are not "
+            "kmsearch's (id, title, division, ...): write a mapping with "
+            f"`kmsearch import {sheet} --propose-mapping > mapping.yaml`, edit it, then run "
+            f"`kmsearch import {sheet} --mapping mapping.yaml --dry-run`")
+    with Stages({"import": ("Checking" if dry_run else "Importing", 0)}) as progress:
+        report = library.import_sheet(
+            sheet, mapping, rows, source=sheet_source(sheet, source_name), author=author,
+            state="draft" if as_drafts else "published", dry_run=dry_run, index=not no_index,
+            progress=progress,
+        )
+    for problem in report.problems:
+        click.echo(f"error: {describe_problem(problem)}", err=True)
+    for case_id in report.removed:
+        click.echo(f"warning: {case_id}: its row is no longer in {sheet.name} (kept; archive it "
+                   "if the partnership should go)", err=True)
+    would = "would be " if dry_run else ""
+    rows_table = [
+        ("rows read", report.rows),
+        (f"{would}created", len(report.created)),
+        (f"{would}updated", len(report.updated)),
+        ("unchanged", len(report.unchanged)),
+        ("rejected (problems)", len(report.problems)),
+        ("no longer in the sheet", len(report.removed)),
+    ]
+    click.echo(_table(rows_table, (f"import {report.source}", "count")))
     if not report.ok:
         raise SystemExit(1)
 
@@ -390,19 +464,8 @@ def evaluate_command(path: Path, mode: str, workdir: Path | None) -> None:
     modes = list(MODES) if mode == "all" else [mode]
     click.echo(f"{path}: {len(collection.docs)} documents, {len(collection.queries)} queries",
                err=True)
-    bars: dict[str, object] = {}
-
-    def progress(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = click.progressbar(length=total, label=stage, file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-        if done >= total:
-            bar.__exit__(None, None, None)
-
-    with tempfile.TemporaryDirectory(prefix="kmsearch-eval-") as scratch:
-        scores = evaluate(collection, modes, workdir=workdir or Path(scratch), progress=progress)
+    with tempfile.TemporaryDirectory(prefix="kmsearch-eval-") as scratch, Stages({}) as bars:
+        scores = evaluate(collection, modes, workdir=workdir or Path(scratch), progress=bars)
     rows = [(m, *(f"{scores[m][metric]:.4f}" for metric in METRICS)) for m in modes]
     click.echo(_table(rows, ("mode", *METRICS)))
 
@@ -429,6 +492,61 @@ def serve(ctx: Context, host: str, port: int, threads: int) -> None:
     library.search.warm()
     click.echo(f"kmsearch on http://{host}:{port}/ (Ctrl+C to stop)")
     run_server(app, host=host, port=port, threads=threads)
+
+
+@cli.group()
+def review() -> None:
+    """Review many notes at once: a selection, or everything an import brought in."""
+
+
+@review.command("list")
+@pass_context
+def review_list(ctx: Context) -> None:
+    """Sources (imports, folders) whose notes wait for review, with their counts."""
+    rows = ctx.library.sources_waiting(staff("cli", "reviewer"))
+    click.echo(_table(rows, ("source", "waiting")) if rows else "Nothing waits for review.")
+
+
+@review.command("publish")
+@click.argument("case_ids", nargs=-1)
+@click.option("--source", help="Every draft or submitted note of this source, e.g. "
+              "import:register.")
+@click.option("--comment", default="", help="Recorded in each note's history.")
+@click.option("--as", "reviewer", default="pmu", show_default=True, help="Reviewer's name.")
+@pass_context
+def review_publish(ctx: Context, case_ids: tuple[str, ...], source: str | None, comment: str,
+                   reviewer: str) -> None:
+    """Publish CASE_IDS, or a whole --source, as a reviewer; search follows in one pass."""
+    _bulk(ctx, "publish-import", case_ids, source, comment, reviewer)
+
+
+@review.command("return")
+@click.argument("case_ids", nargs=-1)
+@click.option("--source", help="Every submitted note of this source.")
+@click.option("--comment", required=True, help="What the authors should change.")
+@click.option("--as", "reviewer", default="pmu", show_default=True, help="Reviewer's name.")
+@pass_context
+def review_return(ctx: Context, case_ids: tuple[str, ...], source: str | None, comment: str,
+                  reviewer: str) -> None:
+    """Return CASE_IDS, or a whole --source, to their authors with a comment."""
+    _bulk(ctx, "return", case_ids, source, comment, reviewer)
+
+
+def _bulk(ctx: Context, action: str, case_ids: tuple[str, ...], source: str | None,
+          comment: str, reviewer: str) -> None:
+    if not case_ids and not source:
+        raise click.UsageError("name the notes (CASE_IDS) or a whole --source")
+    library = ctx.library
+    viewer = staff(reviewer, "reviewer")
+    ids = [*case_ids, *(library.waiting_from(viewer, source) if source else [])]
+    with Stages({action: (action.replace("-import", "").capitalize() + "ing", len(ids))}) as bars:
+        report = library.review_many(viewer, action, ids, comment, progress=bars)
+    for problem in report.refused:
+        click.echo(f"error: {problem.source}: {problem.message}", err=True)
+    click.echo(f"{len(report.done)} notes {'returned' if action == 'return' else 'published'}, "
+               f"{len(report.refused)} refused")
+    if report.refused:
+        raise SystemExit(1)
 
 
 @cli.group()
@@ -572,14 +690,18 @@ class Stages:
         self.stage: str | None = None
         self.bar = None
 
-    def __call__(self, stage: str) -> None:
+    def __call__(self, stage: str, done: int | None = None, total: int | None = None) -> None:
+        """One more step of ``stage``, or, given ``done`` and ``total``, that far of it."""
         if stage != self.stage:
             self.close()
-            label, length = self.stages.get(stage, (stage, 0))
-            self.bar = click.progressbar(length=length, label=label, file=sys.stderr)
+            label, length = self.stages.get(stage, (stage.capitalize(), 0))
+            self.bar = click.progressbar(length=total or length or 0, label=f"{label:<14}",
+                                         file=sys.stderr, show_pos=True, show_eta=True)
             self.bar.__enter__()
             self.stage = stage
-        self.bar.update(1)
+        if total:
+            self.bar.length = total
+        self.bar.update(1 if done is None else max(0, done - self.bar.pos))
 
     def close(self) -> None:
         if self.bar is not None:

@@ -81,10 +81,6 @@ class Filters:
         new = tuple(v for v in current if v != value) if value in current else (*current, value)
         return _replace(self, name, new)
 
-    def without(self, name: str) -> Filters:
-        default = getattr(Filters(), name)
-        return _replace(self, name, default)
-
 
 def _replace(filters: Filters, name: str, value: Any) -> Filters:
     data = {f.name: getattr(filters, f.name) for f in fields(filters)}

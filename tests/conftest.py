@@ -1,12 +1,21 @@
-"""Session-wide test set-up: one embedding cache shared by every test's indexes.
+"""Session-wide test state, as fixtures: one embedding cache shared by every test's indexes, the
+web tests' library built once, and private copies of it for tests that change data.
 
 The cache is keyed by passage content, so sharing it changes no result; it only keeps the
 real model from embedding the same sample passages again in each test that builds an index.
+The fast tier (``make test-fast``: ``-m "not model and not browser"``) leaves out every test
+that loads the embedding model or drives Chromium.
 """
 
 import os
+import sys
+from collections.abc import Callable
 
 import pytest
+from contribution_library import copy_library
+from web_library import build_library
+
+from kmsearch.config import Settings
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -19,3 +28,48 @@ def shared_embedding_cache(tmp_path_factory):
         os.environ.pop("KMSEARCH_EMBEDDING_CACHE", None)
     else:
         os.environ["KMSEARCH_EMBEDDING_CACHE"] = previous
+
+
+@pytest.fixture(scope="session")
+def web_settings(tmp_path_factory, shared_embedding_cache) -> Settings:
+    """The web tests' library: the shipped corpus, the hostile note, indexes built; read-only."""
+    return build_library(tmp_path_factory.mktemp("web-library"))
+
+
+@pytest.fixture(scope="session")
+def library_copy(tmp_path_factory, web_settings) -> Callable[[str], Settings]:
+    """Make a private copy of the web tests' library, for tests that change data."""
+    return lambda name: copy_library(web_settings, tmp_path_factory.mktemp(name))
+
+
+MODEL_BEFORE = pytest.StashKey[bool]()
+
+
+def model_loaded() -> bool:
+    """Whether this process has loaded the embedding model (it imports sentence-transformers)."""
+    return "sentence_transformers" in sys.modules
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    item.stash[MODEL_BEFORE] = model_loaded()
+    result = yield
+    _check_model_marker(item)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    result = yield
+    _check_model_marker(item)
+    return result
+
+
+def _check_model_marker(item) -> None:
+    """A test (or its fixtures) that loads the embedding model must carry the ``model`` marker,
+    or the fast tier would silently slow down: the first such test fails and says so."""
+    if item.stash.get(MODEL_BEFORE, True) or not model_loaded():
+        return
+    if item.get_closest_marker("model") is None:
+        pytest.fail(f"{item.nodeid} loaded the embedding model: mark it @pytest.mark.model",
+                    pytrace=False)

@@ -1,5 +1,6 @@
-"""A private copy of the web tests' library for tests that change data: contributions, review,
-uploads. Copying the built database and indexes takes a moment; building them takes a minute."""
+"""Accounts, ids and forms for tests that change data (contributions, review, uploads) on a
+private copy of the web tests' library (the ``library_copy`` fixture in conftest.py). Copying
+the built database and indexes takes a moment; building them takes a minute."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import shutil
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
-
-from web_library import shared_settings
 
 from kmsearch.access import staff
 from kmsearch.config import Settings
@@ -24,13 +23,8 @@ TRADE_RESTRICTED = "critical-raw-materials-traceability"
 STATISTICS_RESTRICTED = "mobile-phone-data-tourism"
 
 
-def copied_settings(tmp_path_factory, name: str) -> Settings:
-    """Settings of a fresh copy of the shared library in its own temp dir."""
-    source = shared_settings(tmp_path_factory)
-    return copy_library(source, tmp_path_factory.mktemp(name))
-
-
 def copy_library(source: Settings, target: Path) -> Settings:
+    """Settings of a copy of ``source``'s database and indexes in ``target``."""
     db_path, index_dir = target / "kmsearch.db", target / "indexes"
     with sqlite3.connect(source.db_path) as src, sqlite3.connect(db_path) as dst:
         src.backup(dst)

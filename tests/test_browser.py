@@ -5,7 +5,7 @@ import contextlib
 
 import pytest
 from live import chromium, chromium_path, live_server
-from web_library import make_app, shared_settings, watch_errors
+from web_library import make_app, watch_errors
 
 from kmsearch.config import PROJECT_ROOT
 from kmsearch.errors import Conflict
@@ -39,8 +39,8 @@ VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, 
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory):
-    app = make_app(shared_settings(tmp_path_factory), DEFAULT_VIEWER="staff")
+def base_url(web_settings):
+    app = make_app(web_settings, DEFAULT_VIEWER="staff")
     with live_server(app) as url:
         yield url
 
@@ -156,9 +156,9 @@ def serious_violations(page) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def browser_account(tmp_path_factory):
+def browser_account(web_settings):
     """A contributor account in the shared library, for signing in through the form."""
-    library = Library(shared_settings(tmp_path_factory))
+    library = Library(web_settings)
     with contextlib.suppress(Conflict):
         library.accounts.add("browser-cora",
                           "a browser test passphrase", roles=["contributor"],

@@ -5,7 +5,6 @@ found by search. Plus autosave, the Enter key, and axe-core on every contributio
 import re
 
 import pytest
-from contribution_library import copied_settings
 from live import chromium, chromium_path, live_server
 from test_browser import AXE, VIEWPORTS, serious_violations
 from web_library import watch_errors
@@ -27,8 +26,8 @@ BODY = ("## Context\n\nVehicle manufacturers shared anonymised crash and traffic
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory):
-    settings = copied_settings(tmp_path_factory, "browser-contribute")
+def base_url(library_copy):
+    settings = library_copy("browser-contribute")
     library = Library(settings)
     for name, roles, divisions in (("cora", ["contributor"], ["trade"]),
                                    ("rita", ["reviewer"], []), ("ada", ["admin"], [])):

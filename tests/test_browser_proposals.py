@@ -7,7 +7,6 @@ proposer's status page says "accepted" and nothing internal. Plus axe-core on ev
 import re
 
 import pytest
-from contribution_library import copied_settings
 from live import chromium, chromium_path, live_server
 from test_browser import AXE, VIEWPORTS, serious_violations
 from test_browser_contribute import PASSWORD, sign_in
@@ -18,6 +17,7 @@ from kmsearch.web import create_app
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.model,
     pytest.mark.skipif(
         chromium_path() is None,
         reason="Chromium is not installed (/usr/bin/chromium); on Debian: apt-get install chromium",
@@ -28,8 +28,8 @@ INTERNAL_COMMENT = "Checked with the legal office, fine"
 
 
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory):
-    settings = copied_settings(tmp_path_factory, "browser-proposals")
+def base_url(library_copy):
+    settings = library_copy("browser-proposals")
     library = Library(settings)
     for name, roles, divisions in (("rita", ["reviewer"], []),
                                    ("tom", ["contributor"], ["transport"])):

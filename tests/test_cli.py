@@ -159,6 +159,7 @@ def indexed_env(env):
     return env
 
 
+@pytest.mark.model
 def test_search_prints_a_ranked_table_with_snippets(indexed_env):
     result = run(indexed_env, "search", "carmakers sharing crash data", "--per-page", "3")
     assert result.exit_code == 0
@@ -167,6 +168,7 @@ def test_search_prints_a_ranked_table_with_snippets(indexed_env):
     assert "/cases/vehicle-event-data-road-safety" in first
 
 
+@pytest.mark.model
 def test_search_json_has_the_api_shape_and_filters_apply(indexed_env):
     result = run(indexed_env, "search", "data", "--division", "Transport", "--json")
     data = json.loads(result.output)
@@ -174,12 +176,14 @@ def test_search_json_has_the_api_shape_and_filters_apply(indexed_env):
     assert data["hits"] and {hit["division"] for hit in data["hits"]} == {"transport"}
 
 
+@pytest.mark.model
 def test_search_refuses_an_unknown_filter_value_with_a_message(indexed_env):
     result = CliRunner().invoke(cli, ["search", "x", "--division", "Space"], env=indexed_env)
     assert result.exit_code == 1
     assert "unknown value 'Space'" in result.output
 
 
+@pytest.mark.model
 def test_search_as_anonymous_shows_public_notes_only(indexed_env):
     data = json.loads(run(indexed_env, "search", "", "--as", "anonymous", "--json",
                           "--per-page", "100").output)
@@ -189,11 +193,13 @@ def test_search_as_anonymous_shows_public_notes_only(indexed_env):
         assert store.get_case(hit["case_id"]).note.visibility == "public"
 
 
+@pytest.mark.model
 def test_reindex_rebuilds_both_indexes(indexed_env):
     result = run(indexed_env, "reindex")
     assert result.exit_code == 0 and "reindexed" in result.output
 
 
+@pytest.mark.model
 def test_eval_prints_the_three_modes_on_a_beir_collection(env):
     result = run(env, "eval", str(ROOT / "tests" / "data" / "beir-tiny"))
     assert result.exit_code == 0, result.output

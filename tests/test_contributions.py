@@ -13,7 +13,6 @@ from contribution_library import (
     TRADE_RESTRICTED,
     TRANSPORT,
     TRANSPORT_PUBLIC,
-    copied_settings,
     form_fields,
 )
 
@@ -23,10 +22,12 @@ from kmsearch.library import Library
 from kmsearch.workflow.contributions import EditConflict, note_fields
 from kmsearch.workflow.uploads import MAX_UPLOAD_BYTES
 
+pytestmark = pytest.mark.model  # a copy of the web tests' library, indexed with the model
+
 
 @pytest.fixture(scope="module")
-def library(tmp_path_factory):
-    library = Library(copied_settings(tmp_path_factory, "contributions"))
+def library(library_copy):
+    library = Library(library_copy("contributions"))
     yield library
     library.store.close()
 

@@ -127,6 +127,7 @@ def test_load_beir_reports_a_missing_file(tmp_path):
         load_beir(folder)
 
 
+@pytest.mark.model
 def test_evaluate_scores_every_mode_deterministically(tmp_path):
     collection = load_beir(BEIR_TINY)
     modes = ("keyword", "semantic", "hybrid")
@@ -145,6 +146,7 @@ def test_evaluate_scores_every_mode_deterministically(tmp_path):
     assert [stage for stage, _, _ in seen][-1] == "hybrid"
 
 
+@pytest.mark.model
 def test_semantic_wins_on_synonyms_and_keyword_on_codes(tmp_path):
     collection = load_beir(BEIR_TINY)
     synonyms = evaluate(only(collection, SYNONYM_QUERIES), ["keyword", "semantic"],

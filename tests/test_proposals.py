@@ -4,7 +4,6 @@ status page, channelling, screening, assignment, acceptance into a draft case no
 import re
 
 import pytest
-from contribution_library import copied_settings
 from web_library import signed_in
 
 from kmsearch.web import create_app
@@ -36,9 +35,12 @@ def make(settings, **config):
                        "TESTING": True} | config)
 
 
+pytestmark = pytest.mark.model  # channelling searches a copy of the web tests' library
+
+
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory):
-    return copied_settings(tmp_path_factory, "proposals")
+def settings(library_copy):
+    return library_copy("proposals")
 
 
 @pytest.fixture(scope="module")

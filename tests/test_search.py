@@ -10,6 +10,8 @@ from kmsearch.filters import Filters
 from kmsearch.library import Library
 from kmsearch.search.results import MODES
 
+pytestmark = pytest.mark.model  # builds indexes of the corpus with the embedding model
+
 VEHICLE = "vehicle-event-data-road-safety"
 STAFF = staff()
 REVIEWER = Viewer("rev", frozenset({"reviewer"}))

@@ -99,6 +99,7 @@ def test_importing_the_module_does_not_load_torch():
     assert result.stdout.strip() == "False", result.stderr
 
 
+@pytest.mark.model
 def test_embeddings_are_normalised_float32_rows_of_384(embedder):
     vectors = embedder.embed(["road safety statistics", "garment traceability", "forests"])
     assert vectors.dtype == np.float32
@@ -107,6 +108,7 @@ def test_embeddings_are_normalised_float32_rows_of_384(embedder):
     assert embedder.embed([]).shape == (0, 384)
 
 
+@pytest.mark.model
 def test_threads_may_embed_at_the_same_time(embedder):
     texts = [f"Partnership number {i} shared data with the secretariat." for i in range(24)]
     expected = embedder.embed(texts)
@@ -130,6 +132,7 @@ def test_model_window_and_token_counts_come_from_the_model(embedder):
     assert embedder.count_tokens("Road safety statistics.") == 2 + 4
 
 
+@pytest.mark.model
 def test_synonym_query_finds_the_note_about_manufacturers_sharing_data(index):
     hits = index.search(index.embed_query("carmakers sharing crash data"))
     assert hits[0].key == "case:road-safety-data"
@@ -137,6 +140,7 @@ def test_synonym_query_finds_the_note_about_manufacturers_sharing_data(index):
     assert hits[0].score > max(unrelated)
 
 
+@pytest.mark.model
 def test_each_doc_appears_once_with_its_best_passage(index):
     hits = index.search(index.embed_query("anonymisation rules before the data transfer"), k=10)
     keys = [hit.key for hit in hits]
@@ -191,6 +195,7 @@ def test_a_lesson_is_one_passage_after_its_case_title(embedder):
     ]
 
 
+@pytest.mark.model
 def test_the_cache_embeds_an_unchanged_passage_only_once(tmp_path, counting):
     cache = EmbeddingCache(tmp_path / "cache.sqlite")
     texts = ["first passage", "second passage", "first passage"]
@@ -204,6 +209,7 @@ def test_the_cache_embeds_an_unchanged_passage_only_once(tmp_path, counting):
     assert len(cache) == 2
 
 
+@pytest.mark.model
 def test_an_unreadable_cache_file_is_replaced_by_an_empty_one(tmp_path, counting):
     path = tmp_path / "cache.sqlite"
     path.write_bytes(b"this is not a database" * 100)
@@ -215,6 +221,7 @@ def test_an_unreadable_cache_file_is_replaced_by_an_empty_one(tmp_path, counting
     assert len(EmbeddingCache(path)) == 1
 
 
+@pytest.mark.model
 def test_rebuild_and_a_new_index_on_the_same_folder_embed_nothing_again(tmp_path, index, counting):
     embedded = len(counting.embedded)
     assert embedded == len(set(index.passages))  # a lesson's passage is also its case's
@@ -229,6 +236,7 @@ def test_rebuild_and_a_new_index_on_the_same_folder_embed_nothing_again(tmp_path
     assert reports == [(len(index.passages), len(index.passages))]
 
 
+@pytest.mark.model
 def test_a_masked_doc_never_appears_even_when_it_is_the_best_match(index):
     mask = np.array([key != "case:road-safety-data" for key in index.doc_keys])
 
@@ -239,14 +247,17 @@ def test_a_masked_doc_never_appears_even_when_it_is_the_best_match(index):
     assert len(keys) == mask.sum()
 
 
+@pytest.mark.model
 def test_an_all_false_mask_finds_nothing(index):
     assert keys_for(index, "garments", doc_mask=np.zeros(len(index.doc_keys), bool)) == []
 
 
+@pytest.mark.model
 def test_k_limits_the_number_of_docs(index):
     assert len(keys_for(index, "data sharing", k=2)) == 2
 
 
+@pytest.mark.model
 def test_upsert_replaces_a_docs_passages_at_once(index):
     version = index.version
     changed = note(
@@ -264,6 +275,7 @@ def test_upsert_replaces_a_docs_passages_at_once(index):
     assert index.doc_hashes()["case:forest-restoration"] == changed.content_hash()
 
 
+@pytest.mark.model
 def test_upsert_adds_new_docs_and_keeps_existing_ordinals(index):
     before = index.doc_keys
     index.upsert(documents_for(note("ports", "Green ports", "Shipping lines cut emissions.")))
@@ -271,6 +283,7 @@ def test_upsert_adds_new_docs_and_keeps_existing_ordinals(index):
     assert keys_for(index, "shipping emissions in harbours")[0] == "case:ports"
 
 
+@pytest.mark.model
 def test_delete_removes_docs_at_once_without_moving_others(index):
     before = index.doc_keys
     index.delete(["case:road-safety-data", "lesson:road-safety-data--1", "case:unknown"])
@@ -282,12 +295,14 @@ def test_delete_removes_docs_at_once_without_moving_others(index):
     assert [index.doc_keys[i] for i in kept] == [before[i] for i in kept]
 
 
+@pytest.mark.model
 def test_a_mask_built_before_new_docs_were_added_hides_them(index):
     mask = np.ones(len(index.doc_keys), bool)
     index.upsert(documents_for(note("crash", "Crash data", "Carmakers share crash data.")))
     assert "case:crash" not in keys_for(index, "carmakers sharing crash data", doc_mask=mask)
 
 
+@pytest.mark.model
 def test_doc_vector_is_the_normalised_mean_of_its_passages(index):
     vector = index.doc_vector("case:road-safety-data")
     assert vector.dtype == np.float32
@@ -296,6 +311,7 @@ def test_doc_vector_is_the_normalised_mean_of_its_passages(index):
     assert index.doc_vector("case:unknown") is None
 
 
+@pytest.mark.model
 def test_save_and_load_round_trip(tmp_path, index, counting):
     query = index.embed_query("carmakers sharing crash data")
     index.save()
@@ -308,12 +324,14 @@ def test_save_and_load_round_trip(tmp_path, index, counting):
     assert sorted(loaded.doc_keys) == sorted(index.doc_keys)
 
 
+@pytest.mark.model
 def test_loading_a_folder_with_no_saved_index_leaves_it_empty(tmp_path, counting):
     index = VectorIndex(tmp_path / "empty", embedder_factory=lambda: counting)
     assert index.load() is False
     assert index.search(index.embed_query("anything")) == []
 
 
+@pytest.mark.model
 @pytest.mark.parametrize(
     "damage",
     [
@@ -345,6 +363,7 @@ def test_a_damaged_or_foreign_index_raises_index_corrupt(tmp_path, index, counti
         VectorIndex(folder, embedder_factory=lambda: counting).load()
 
 
+@pytest.mark.model
 def test_searches_see_whole_snapshots_while_a_writer_upserts(index):
     query = index.embed_query("carmakers sharing crash data")
     errors = []
@@ -369,6 +388,7 @@ def test_searches_see_whole_snapshots_while_a_writer_upserts(index):
     assert len(index.doc_keys) == len(docs_of(*NOTES)) + 5
 
 
+@pytest.mark.model
 def test_rewriting_a_doc_with_as_many_passages_gives_the_same_index_as_replacing_it(tmp_path):
     """The in-place path for ordinary edits must equal the general path."""
     first = CaseNote(id="edit-me", title="Bridge inspection with drones", division="transport",

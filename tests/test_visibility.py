@@ -6,11 +6,13 @@ from collections import Counter
 from html import escape
 
 import pytest
-from web_library import make_app, shared_settings, signed_in
+from web_library import make_app, signed_in
 
 from kmsearch.access import Viewer, can_see
 from kmsearch.library import Library
 from kmsearch.search.results import MODES
+
+pytestmark = pytest.mark.model  # the web tests' library is indexed with the embedding model
 
 RESTRICTED = "mobile-phone-data-tourism"  # Statistics
 ROLES = {
@@ -30,8 +32,8 @@ ROLES = {
 
 
 @pytest.fixture(scope="module")
-def settings(tmp_path_factory):
-    return shared_settings(tmp_path_factory)
+def settings(web_settings):
+    return web_settings
 
 
 @pytest.fixture(scope="module")
@@ -157,12 +159,10 @@ MAY_SEE_PROPOSAL = {"division contributor", "reviewer", "admin"}
 
 
 @pytest.fixture(scope="module")
-def proposal_world(tmp_path_factory):
+def proposal_world(library_copy):
     """A private copy of the library with one screened proposal assigned to Statistics and one
     screening of the restricted Statistics note; yields (client, proposal reference)."""
-    from contribution_library import copied_settings
-
-    settings = copied_settings(tmp_path_factory, "visibility-proposals")
+    settings = library_copy("visibility-proposals")
     app = make_app(settings, SECRET_KEY="visibility-proposal-secret", TESTING=True)
     library = app.extensions["kmsearch"]
     reviewer = ROLES["reviewer"][1]

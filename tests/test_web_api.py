@@ -4,9 +4,11 @@ import json
 import re
 
 import pytest
-from web_library import make_app, shared_settings, signed_in
+from web_library import make_app, signed_in
 
 from kmsearch.web import api
+
+pytestmark = pytest.mark.model  # the web tests' library is indexed with the embedding model
 
 PUBLIC = "cefact-garment-traceability"
 INTERNAL = "micromobility-data-proposal"
@@ -15,8 +17,8 @@ STAFF = signed_in()
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    return make_app(shared_settings(tmp_path_factory))
+def app(web_settings):
+    return make_app(web_settings)
 
 
 @pytest.fixture(scope="module")

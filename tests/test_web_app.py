@@ -1,6 +1,7 @@
 """The application factory: configuration order, the default viewer, trusted headers, errors."""
 
 import logging
+from dataclasses import replace
 
 import pytest
 from flask import Flask
@@ -45,7 +46,7 @@ def test_instance_file_is_read_and_environment_wins_over_it(tmp_path, settings, 
     instance = tmp_path / "instance"
     instance.mkdir()
     (instance / "kmsearch.cfg").write_text('DEFAULT_VIEWER = "staff"\nTRUST_USER_HEADER = True\n')
-    monkeypatch.setattr("kmsearch.web.INSTANCE_PATH", instance)
+    settings = replace(settings, instance_dir=instance)
     app = create_app({"SETTINGS": settings})
     assert app.config["DEFAULT_VIEWER"] == "staff" and app.config["TRUST_USER_HEADER"] is True
     monkeypatch.setenv("KMSEARCH_TRUST_USER_HEADER", "false")

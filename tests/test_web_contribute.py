@@ -12,12 +12,13 @@ from contribution_library import (
     STATISTICS_RESTRICTED,
     TRADE_RESTRICTED,
     TRANSPORT_PUBLIC,
-    copied_settings,
 )
 from web_library import signed_in
 
 from kmsearch.web import create_app
 from kmsearch.workflow.uploads import MAX_UPLOAD_BYTES
+
+pytestmark = pytest.mark.model  # a copy of the web tests' library, indexed with the model
 
 TRADE = signed_in("tina", "contributor", "trade")
 TRANSPORT = signed_in("tom", "contributor", "transport")
@@ -28,8 +29,8 @@ TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory):
-    settings = copied_settings(tmp_path_factory, "web-contribute")
+def app(library_copy):
+    settings = library_copy("web-contribute")
     app = create_app({"SETTINGS": settings, "TRUST_USER_HEADER": True,
                       "TRUST_ROLE_HEADERS": True, "SECRET_KEY": "contribution-tests-secret",
                       "TESTING": True})

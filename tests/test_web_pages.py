@@ -5,10 +5,12 @@ from html import unescape
 from html.parser import HTMLParser
 
 import pytest
-from web_library import make_app, shared_settings, signed_in
+from web_library import make_app, signed_in
 
 from kmsearch.config import Settings
 from kmsearch.records import CaseNote
+
+pytestmark = pytest.mark.model  # the web tests' library is indexed with the embedding model
 
 PUBLIC = "cefact-garment-traceability"
 INTERNAL = "micromobility-data-proposal"
@@ -19,8 +21,8 @@ REVIEWER = signed_in("rita", "reviewer")
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    return make_app(shared_settings(tmp_path_factory)).test_client()
+def client(web_settings):
+    return make_app(web_settings).test_client()
 
 
 def text_of(response) -> str:

@@ -6,14 +6,16 @@ from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from web_library import make_app, shared_settings, signed_in
+from web_library import make_app, signed_in
+
+pytestmark = pytest.mark.model  # the web tests' library is indexed with the embedding model
 
 STAFF = signed_in()
 
 
 @pytest.fixture(scope="module")
-def client(tmp_path_factory):
-    return make_app(shared_settings(tmp_path_factory)).test_client()
+def client(web_settings):
+    return make_app(web_settings).test_client()
 
 
 def links(html: str) -> list[str]:

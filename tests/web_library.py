@@ -1,5 +1,6 @@
 """The library the web tests share: the shipped corpus ingested into a temp dir, indexes built,
-plus notes that exercise sanitising and revision history. Built once per test session."""
+plus notes that exercise sanitising and revision history (built once per session by the
+``web_settings`` fixture in conftest.py), and helpers for apps and requests over it."""
 
 from __future__ import annotations
 
@@ -46,17 +47,8 @@ HOSTILE = CaseNote(
     body=HOSTILE_BODY,
 )
 
-_built: dict[str, Settings] = {}
-
-
-def shared_settings(tmp_path_factory) -> Settings:
-    """Settings of the session's web-test library, building it on first use."""
-    if "settings" not in _built:
-        _built["settings"] = build_library(tmp_path_factory.mktemp("web-library"))
-    return _built["settings"]
-
-
 def build_library(directory: Path) -> Settings:
+    """Ingest the shipped corpus and the hostile note into ``directory``; index them."""
     settings = Settings.from_env(
         environ={k: v for k, v in os.environ.items() if k == "KMSEARCH_EMBEDDING_CACHE"},
         db_path=directory / "kmsearch.db", index_dir=directory / "indexes",

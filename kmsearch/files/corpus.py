@@ -170,37 +170,60 @@ def _front_matter(text: str, source: str) -> tuple[dict[str, Any], str, FieldChe
         message = "front matter not closed: expected a '---' line after the fields"
         raise _fail(source, message, skipped + 1) from exc
     offset = skipped + stripped.count("\n", 0, start.end()) + 1
-    loader = _Loader(front)
+    loader = None
     try:
+        loader = _Loader(front)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else {}
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + offset if mark else None
-        raise _fail(source, _yaml_message(exc, offset), line) from exc
+        lines = front.splitlines()
+        written = lines[mark.line] if mark and mark.line < len(lines) else ""
+        raise _fail(source, _yaml_message(exc, offset, written), line) from exc
+    except yaml.reader.ReaderError as exc:
+        line = front.count("\n", 0, exc.position) + offset
+        message = (f"invalid character U+{exc.character:04X} in front matter: control characters "
+                   "are not allowed; delete it (it may be invisible in your editor)")
+        raise _fail(source, message, line) from exc
     except yaml.YAMLError as exc:
-        raise _fail(source, f"invalid YAML in front matter: {exc}", offset) from exc
+        message = " ".join(f"invalid YAML in front matter: {exc}".split())
+        raise _fail(source, message, offset) from exc
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not isinstance(data, dict):
         expected = "front matter is not a mapping: expected 'field: value' lines"
         message = f"{expected}, found {show(data)}"
         raise _fail(source, message, node.start_mark.line + offset)
     check = FieldCheck(source)
     if node is not None:
-        _walk(node, "", offset, check)
+        _walk(node, "", offset, check, front.splitlines())
     return data, body, check
 
 
-def _yaml_message(exc: yaml.MarkedYAMLError, offset: int) -> str:
-    message = f"invalid YAML in front matter: {exc.problem}"
+NEEDS_QUOTES = ("mapping values are not allowed", "cannot start any token")
+
+
+def _yaml_message(exc: yaml.MarkedYAMLError, offset: int, written: str = "") -> str:
+    """One line: what YAML found, and, where quoting the value is the fix, the line quoted."""
+    problem = " ".join(str(exc.problem).split())
+    message = f"invalid YAML in front matter: {problem}"
+    key, colon, value = written.partition(":")
+    if colon and value.strip() and any(text in problem for text in NEEDS_QUOTES):
+        quoted = value.strip().replace("\\", "\\\\").replace('"', '\\"')
+        return (f"{message}: a value containing \": \" or starting with @, ` or a similar sign "
+                f"must be quoted; write  {key.strip()}: \"{quoted}\"")
     if exc.context and exc.context_mark:
         return f"{message} ({exc.context} from line {exc.context_mark.line + offset})"
     return f"{message} ({exc.context})" if exc.context else message
 
 
-def _walk(node: yaml.Node, path: str, offset: int, check: FieldCheck) -> None:
-    """Record the line of every field and list item, and report keys given twice."""
+def _walk(
+    node: yaml.Node, path: str, offset: int, check: FieldCheck, lines: list[str]
+) -> None:
+    """Record the line of every field and list item, report keys given twice, and note values
+    that YAML read as a comment (``id: #OceanAction21244``) so the message can say to quote them."""
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             sub = f"{path}.{key.value}" if path else str(key.value)
@@ -210,9 +233,22 @@ def _walk(node: yaml.Node, path: str, offset: int, check: FieldCheck) -> None:
                 check.problems.append(Problem(check.source, sub, message, line))
             else:
                 check.lines[sub] = key.start_mark.line + offset
-            _walk(value, sub, offset, check)
+            _note_comment(value, sub, lines, check)
+            _walk(value, sub, offset, check, lines)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value, 1):
             check.lines.setdefault(f"{path}[{index}]", item.start_mark.line + offset)
-            _walk(item, f"{path}[{index}]", offset, check)
+            _note_comment(item, f"{path}[{index}]", lines, check)
+            _walk(item, f"{path}[{index}]", offset, check, lines)
+
+
+def _note_comment(node: yaml.Node, path: str, lines: list[str], check: FieldCheck) -> None:
+    """An empty value followed by ``#...`` on its line: the user meant the ``#`` as text."""
+    if not (isinstance(node, yaml.ScalarNode) and node.value == "" and not node.style):
+        return
+    line = lines[node.start_mark.line] if node.start_mark.line < len(lines) else ""
+    head, colon, rest = line.partition(":") if ":" in line else ("", "", line.lstrip(" -"))
+    if rest.strip().startswith("#"):
+        value = rest.strip().replace('"', '\\"')
+        check.comments[path] = f'{head.strip()}: "{value}"' if colon else f'- "{value}"'
 

@@ -38,13 +38,16 @@ def ingest(
     *,
     default_evaluation: str,
     author: str = "corpus",
+    source: str = "corpus",
     progress: Callable[[str], None] | None = None,
 ) -> IngestReport:
     """Bring the store up to date with the corpus; running it twice changes nothing.
 
     Bad files are reported and skipped while the good ones load. Unchanged notes are
     recognised by content hash in one query and never touched. A changed note keeps its
-    workflow state, so a note archived on the web stays archived.
+    workflow state, so a note archived on the web stays archived. The notes of the folder
+    belong to ``source``; only that source's notes are reported missing when their file goes,
+    so other folders, imports and web contributions are never reported.
     """
     corpus_dir = Path(corpus_dir)
     report = IngestReport()
@@ -67,7 +70,7 @@ def ingest(
         if hashes.get(note.id) == note.content_hash():
             report.unchanged.append(note.id)
         else:
-            _save(store, path, note, author, report, exists=note.id in hashes)
+            _save(store, path, note, author, source, report, exists=note.id in hashes)
         if progress:
             progress(note.id)
     broken = list(dict.fromkeys(Path(p.source).stem for p in corpus.problems
@@ -76,9 +79,10 @@ def ingest(
         for name in broken:
             progress(name)
     present = {note.id for _, note in corpus.notes} | set(broken)
+    store.claim([note.id for _, note in corpus.notes], source)
     kept = ("draft", "submitted", "published")
     report.missing_from_corpus = [
-        case_id for case_id in store.case_ids(origin="corpus", states=kept)
+        case_id for case_id in store.case_ids(source=source, states=kept)
         if case_id not in present
     ]
     return report
@@ -96,7 +100,8 @@ def _evaluations(directory: Path, report: IngestReport) -> list[Evaluation]:
 
 
 def _save(
-    store: Store, path: Path, note: CaseNote, author: str, report: IngestReport, *, exists: bool
+    store: Store, path: Path, note: CaseNote, author: str, source: str, report: IngestReport,
+    *, exists: bool,
 ) -> None:
     """Save one new or changed note; an existing note keeps its workflow state."""
     current = store.get_case(note.id) if exists else None
@@ -107,6 +112,7 @@ def _save(
             comment=f"ingested from {path.name}",
             state=current.state if current else "published",
             origin="corpus",
+            source=source,
             expected_revision=current.revision if current else 0,
         )
     except ValidationError as error:
@@ -120,3 +126,15 @@ def _save(
 def known_recommendations(evaluations_dir: Path) -> set[str]:
     """The recommendation ids that the evaluations in a corpus folder define."""
     return {rec.id for ev in load_evaluations(evaluations_dir) for rec in ev.recommendations}
+
+
+def source_name(folder: Path, corpus_dir: Path) -> str:
+    """The source a folder's notes belong to: "corpus" for the configured corpus folder, else
+    the folder's path relative to the working directory (absolute when outside it)."""
+    folder, corpus_dir = Path(folder).resolve(), Path(corpus_dir).resolve()
+    if folder in (corpus_dir, corpus_dir / "cases"):
+        return "corpus"
+    try:
+        return folder.relative_to(Path.cwd().resolve()).as_posix() or "."
+    except ValueError:
+        return folder.as_posix()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Collection
@@ -14,6 +13,7 @@ from markdown_it import MarkdownIt
 from ..errors import Problem, ValidationError
 from ..records import LESSON_KINDS, RISK_LEVELS, STATUSES, VISIBILITIES, CaseNote, Lesson, Partner
 from ..taxonomy import Taxonomy, Vocabulary
+from .synonyms import did_you_mean
 
 # The front-matter fields of the corpus format, in the order it documents them.
 FIELDS = (
@@ -23,9 +23,11 @@ FIELDS = (
 )
 SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
 RECOMMENDATION = re.compile(r"([a-z0-9][a-z0-9-]*)/0*([1-9][0-9]*)")
-SDG_NUMBER = re.compile(r"(?:sdg\s*)?([0-9]+)", re.IGNORECASE)
+# "5", "SDG 5", or a target such as "14.1" or "17.a", which counts for its goal
+SDG_NUMBER = re.compile(r"(?:sdg\s*)?([0-9]+)(?:\.[0-9a-z]{1,2})?", re.IGNORECASE)
 FIRST_YEAR, LAST_YEAR = 1945, 2100
-SUMMARY_LENGTH = 300
+SUMMARY_LENGTH = 300  # characters of a summary; a derived one is cut there at a word
+TITLE_LENGTH = 250  # characters of a title
 TRUE, FALSE = {"true", "yes", "on", "1"}, {"false", "no", "off", "0"}
 _markdown = MarkdownIt("commonmark")
 
@@ -36,9 +38,13 @@ class FieldCheck:
     def __init__(self, source: str):
         self.source = source
         self.lines: dict[str, int] = {}  # "partners[2].type" -> line in the file
+        self.comments: dict[str, str] = {}  # field whose value YAML read as a comment -> fix
         self.problems: list[Problem] = []
 
     def add(self, field: str, message: str, at: str | None = None) -> None:
+        fix = self.comments.get(at or field)
+        if fix and message.endswith("found nothing"):
+            message += f"; YAML reads what follows # as a comment: quote the value, as in  {fix}"
         self.problems.append(Problem(self.source, field, message, self.line_of(at or field)))
 
     def line_of(self, path: str) -> int | None:
@@ -72,7 +78,12 @@ def note_from_fields(
     body = re.sub(r"\A(?:[ \t]*\n)+", "", body.replace("\r\n", "\n")).rstrip()
     note_id = _note_id(data.get("id"), check, expected_id)
     title = _text(data.get("title"), "title", check, required="the partnership's title")
-    summary = _text(data.get("summary"), "summary", check) or derive_summary(body)
+    _length(title, "title", TITLE_LENGTH, check, "shorten it; details belong in the summary")
+    summary = _text(data.get("summary"), "summary", check)
+    _length(summary, "summary", SUMMARY_LENGTH, check,
+            "shorten it to one or two sentences, or leave summary empty and the first paragraph "
+            f"of the body is used, cut at {SUMMARY_LENGTH} characters")
+    summary = summary or derive_summary(body)
     division = _term(data.get("division"), taxonomy.divisions, "division", check, required=True)
     start_year = _year(data.get("start_year"), "start_year", check)
     end_year = _year(data.get("end_year"), "end_year", check)
@@ -133,6 +144,11 @@ def _text(value: Any, field: str, check: FieldCheck, required: str = "") -> str:
     return _fold(value.isoformat() if isinstance(value, date) else value)
 
 
+def _length(text: str, field: str, limit: int, check: FieldCheck, advice: str) -> None:
+    if len(text) > limit:
+        check.add(field, f"expected at most {limit} characters, found {len(text):,}; {advice}")
+
+
 def _note_id(value: Any, check: FieldCheck, expected: str | None) -> str:
     note_id = _text(value, "id", check, required="a slug such as \"cefact-garment-traceability\"")
     if not note_id:
@@ -161,9 +177,9 @@ def _term(
         return None
     term = vocabulary.resolve(value) if isinstance(value, str | int) else None
     if term is None:
-        names = [n for t in vocabulary for n in (t.code, t.name.casefold())]
-        close = difflib.get_close_matches(_fold(value).casefold(), names, n=1)
-        hint = f"; did you mean {show(vocabulary.resolve(close[0]).code)}?" if close else ""
+        labels = {label: t.code for t in vocabulary for label in (t.code, t.name)}
+        close = did_you_mean(value, labels, vocabulary.name) if isinstance(value, str) else None
+        hint = f"; did you mean {show(close)}?" if close else ""
         check.add(field, f"expected {expected}, found {show(value)}{hint}", at)
         return None
     return term.code
@@ -245,7 +261,10 @@ def _choice(
         return default or ""
     folded = "-".join(str(value).casefold().replace("_", " ").split())
     if folded not in choices:
-        check.add(field, f"expected one of {', '.join(choices)}, found {show(value)}")
+        close = did_you_mean(value, {c: c for c in choices}, field) if isinstance(value, str) \
+            else None
+        hint = f"; did you mean {show(close)}?" if close else ""
+        check.add(field, f"expected one of {', '.join(choices)}, found {show(value)}{hint}")
         return default or ""
     return folded
 

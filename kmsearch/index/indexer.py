@@ -72,7 +72,7 @@ class Indexes:
             self.directory.mkdir(parents=True, exist_ok=True)
             self.keyword = self._open_keyword(docs, report, progress)
             self.vectors = self._open_vectors(docs, report, progress)
-            self._sync(report)
+            self._sync(report, progress)
             self.catalog = Catalog(docs)
             report.documents = len(docs)
             return report
@@ -82,12 +82,24 @@ class Indexes:
         with self._lock:
             docs = self._load_docs(store)
             self.keyword = KeywordIndex.create(self.directory / "keyword", self.taxonomy)
-            self.keyword.rebuild(docs, progress=progress)
+            self.keyword.rebuild(docs, progress=_documents(progress, len(docs)))
             self.vectors = self._new_vectors()
-            self.vectors.rebuild(docs, progress=progress)
+            self.vectors.rebuild(docs, progress=_passages(progress))
             self.vectors.save()
             self.catalog = Catalog(docs)
             return SyncReport(rebuilt=["keyword", "vectors"], documents=len(docs))
+
+    def sync(self, store: Store, progress: Callable[..., None] | None = None) -> SyncReport:
+        """Bring open indexes up to the store after many notes changed at once (an import, a
+        bulk publication): one pass, embedding only what changed, instead of one per note."""
+        with self._lock:
+            report = SyncReport()
+            docs = self._load_docs(store)
+            self._sync(report, progress)
+            self.catalog = Catalog(docs)
+            report.documents = len(docs)
+        self._save_vectors_later()
+        return report
 
     def _load_docs(self, store: Store) -> list[IndexDoc]:
         """Read every searchable note from the store into documents, grouped by note."""
@@ -106,7 +118,7 @@ class Indexes:
             if stored is not None and stored.state in SEARCHABLE_STATES:
                 docs = documents_for(stored.note, stored.state)
                 self._docs[case_id] = docs
-                self.keyword.upsert_case(docs)
+                self.keyword.upsert(docs)
                 self.vectors.upsert(docs)
                 stale = old_keys - {d.key for d in docs}
                 if stale:
@@ -175,7 +187,7 @@ class Indexes:
             reason = str(exc)
         report.rebuilt.append(f"keyword ({reason})")
         index = KeywordIndex.create(path, self.taxonomy)
-        index.rebuild(docs, progress=progress)
+        index.rebuild(docs, progress=_documents(progress, len(docs)))
         return index
 
     def _open_vectors(self, docs: list[IndexDoc], report: SyncReport, progress) -> VectorIndex:
@@ -188,7 +200,7 @@ class Indexes:
             log.warning("vector index in %s unusable (%s); rebuilding", self.directory, exc)
             reason = str(exc)
         report.rebuilt.append(f"vectors ({reason})")
-        index.rebuild(docs, progress=progress)
+        index.rebuild(docs, progress=_passages(progress))
         index.save()
         return index
 
@@ -202,7 +214,7 @@ class Indexes:
             options["embedder_factory"] = self._embedder_factory
         return VectorIndex(self.directory / "vectors", **options)
 
-    def _sync(self, report: SyncReport) -> None:
+    def _sync(self, report: SyncReport, progress: Callable[..., None] | None = None) -> None:
         """Bring both indexes to the store's content, touching only notes whose hash changed."""
         wanted = {d.key: d.content_hash for group in self._docs.values() for d in group}
         for index in (self.keyword, self.vectors):
@@ -220,12 +232,22 @@ class Indexes:
                     index.delete_case(case_id)
             else:
                 if docs:
-                    index.upsert(docs)
+                    index.upsert(docs, progress=_passages(progress))
                 if stale:
                     index.delete(stale)
                 index.save()
             report.updated = sorted(set(report.updated) | changed)
             report.deleted = sorted(set(report.deleted) | gone)
+
+
+def _documents(progress: Callable[..., None] | None, total: int) -> Callable[[int], None] | None:
+    """Keyword indexing as ``progress("keyword index", done, total)``."""
+    return None if progress is None else lambda done: progress("keyword index", done, total)
+
+
+def _passages(progress: Callable[..., None] | None) -> Callable[[int, int], None] | None:
+    """Embedding as ``progress("embedding", done, total)``, in passages."""
+    return None if progress is None else lambda done, total: progress("embedding", done, total)
 
 
 def _searchable(store: Store) -> Iterable:

@@ -241,10 +241,10 @@ class VectorIndex:
             stale = set(self._snapshot.ordinals) - {doc.key for doc in docs}
             self._commit(docs, stale, progress)
 
-    def upsert(self, docs: Iterable[IndexDoc]) -> None:
+    def upsert(self, docs: Iterable[IndexDoc], progress: Progress | None = None) -> None:
         """Add or replace every passage of ``docs``; searchable as soon as this returns."""
         with self._write_lock:
-            self._commit(_latest_by_key(docs), set(), None)
+            self._commit(_latest_by_key(docs), set(), progress)
 
     def delete(self, keys: Iterable[str]) -> None:
         """Remove every passage of these doc keys (unknown keys are ignored)."""

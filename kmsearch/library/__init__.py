@@ -44,6 +44,7 @@ class Library(Reading, Writing):
         self.settings = settings or Settings.from_env()
         self._lock = threading.RLock()
         self._parts: dict[str, Any] = {}
+        self._deferred = threading.local()
 
     def _once(self, name: str, build: Callable[[], T]) -> T:
         """The part called ``name``, built by the first caller while the others wait.

@@ -75,6 +75,12 @@ class SearchService:
         engine.keyword.warm()
         engine.vectors.embed_query("warm up")
 
+    def sync(self, progress: Callable[..., None] | None = None) -> SyncReport:
+        """Bring the indexes up to date after many notes changed in the store at once."""
+        if self._opened is None:  # opening syncs with the store anyway
+            return self.open(progress)
+        return self.indexes.sync(self.store, progress)
+
     def case_changed(self, case_id: str) -> None:
         """Bring the indexes up to date with one note the store just saved, archived or deleted."""
         self.open()

@@ -51,9 +51,10 @@ class StoredCase:
     author: str
     created_at: str  # ISO-8601 UTC with seconds, like every timestamp
     updated_at: str
-    origin: str  # "corpus" or "web": where the note was first created
+    origin: str  # "corpus", "import" or "web": how the note was first created
     updated_by: str = ""
     content_hash: str = ""
+    source: str = ""  # which corpus folder, import or "web" the note belongs to
 
     @property
     def id(self) -> str:
@@ -151,11 +152,13 @@ class Store:
         comment: str = "",
         state: str = "published",
         origin: str = "web",
+        source: str | None = None,
         expected_revision: int | None = None,
     ) -> SaveResult:
         """Create or update a note, its child rows and a revision holding it, in one transaction.
 
-        The same content in the same state writes nothing; ``origin`` counts only on creation.
+        The same content in the same state writes nothing; ``origin`` counts only on creation,
+        and ``source`` (default: the origin) names the folder or import the note belongs to.
         """
         digest = note.content_hash()
         with self.write() as db:
@@ -174,7 +177,8 @@ class Store:
                 "state": state, "revision": number + 1, "updated_by": author, "updated_at": now()
             }
             if current is None:
-                row |= {"author": author, "created_at": row["updated_at"], "origin": origin}
+                row |= {"author": author, "created_at": row["updated_at"], "origin": origin,
+                        "source": source or origin}
                 action = "created"
             else:
                 action = "updated" if current[1] != digest else _state_action(current[2], state)
@@ -208,14 +212,29 @@ class Store:
         return dict(self.db.execute(f"SELECT id, content_hash FROM cases {where}", params))
 
     def case_ids(
-        self, *, origin: str | None = None, states: tuple[str, ...] | None = None
+        self, *, origin: str | None = None, source: str | None = None,
+        states: tuple[str, ...] | None = None,
     ) -> list[str]:
-        """Ids of the notes first created from ``origin``, in ``states``; None means any."""
+        """Ids of the notes first created from ``origin`` and belonging to ``source``, in
+        ``states``; None means any."""
         where, params = _in_states(states)
-        if origin is not None:
-            where, params = f"{where} {'AND' if where else 'WHERE'} origin = ?", [*params, origin]
+        for column, value in (("origin", origin), ("source", source)):
+            if value is not None:
+                where = f"{where} {'AND' if where else 'WHERE'} {column} = ?"
+                params = [*params, value]
         return [row[0] for row in self.db.execute(f"SELECT id FROM cases {where} ORDER BY id",
                                                   params)]
+
+    def claim(self, case_ids: list[str], source: str) -> int:
+        """Record that these notes belong to ``source``; returns how many changed hands."""
+        changed = 0
+        with self.write() as db:
+            for start in range(0, len(case_ids), 500):
+                chunk = case_ids[start:start + 500]
+                marks = ",".join("?" * len(chunk))
+                sql = f"UPDATE cases SET source = ? WHERE id IN ({marks}) AND source IS NOT ?"
+                changed += db.execute(sql, [source, *chunk, source]).rowcount
+        return changed
 
     def get_lesson(self, lesson_id: str) -> tuple[Lesson, StoredCase] | None:
         """A lesson and the note it belongs to, whatever the note's state."""
@@ -392,6 +411,7 @@ def _stored_case(row: dict[str, Any]) -> StoredCase:
         note=note_from(row["data"]), state=row["state"], revision=row["revision"],
         author=row["author"], created_at=row["created_at"], updated_at=row["updated_at"],
         origin=row["origin"], updated_by=row["updated_by"], content_hash=row["content_hash"],
+        source=row.get("source") or row["origin"],
     )
 
 

@@ -72,6 +72,16 @@ CREATE INDEX IF NOT EXISTS drafts_case ON drafts (case_id);
 CREATE INDEX IF NOT EXISTS cases_author ON cases (author);
 """
 
+SOURCES = """
+ALTER TABLE cases ADD COLUMN source TEXT;
+UPDATE cases SET source = CASE WHEN origin = 'corpus' THEN 'corpus' ELSE origin END;
+CREATE INDEX IF NOT EXISTS cases_source ON cases (source, state);
+CREATE TABLE IF NOT EXISTS import_keys (source TEXT NOT NULL, key TEXT NOT NULL,
+    case_id TEXT NOT NULL REFERENCES cases (id), row_hash TEXT NOT NULL, updated_at TEXT,
+    PRIMARY KEY (source, key));
+CREATE INDEX IF NOT EXISTS import_keys_case ON import_keys (case_id);
+"""
+
 PARTNERS = """
 CREATE TABLE IF NOT EXISTS partner_overrides (match TEXT NOT NULL, value TEXT NOT NULL,
     slug TEXT NOT NULL, PRIMARY KEY (match, value));
@@ -108,6 +118,7 @@ CREATE INDEX IF NOT EXISTS proposal_events_proposal ON proposal_events (proposal
 MIGRATIONS: list[tuple[str, Step]] = [
     ("0001_initial", INITIAL),
     ("0002_drafts", DRAFTS),
+    ("0900_case_sources", SOURCES),
     ("0400_partner_overrides", PARTNERS),
     ("0401_screenings", SCREENINGS),
     ("0402_proposals", PROPOSALS),

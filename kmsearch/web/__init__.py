@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Flask
 
-from ..config import PROJECT_ROOT, Settings
+from ..config import Settings
 from ..library import Library
-from . import api, browse, cases, contribute, recommendations, review, search
+from ..resources import templates_dir
+from . import api, browse, bulk, cases, contribute, recommendations, review, search
 from .auth import default_viewer, init_auth
 from .errors import register_error_handlers
 from .partners import init_partners
@@ -17,14 +18,13 @@ from .security import init_security
 from .signin import init_signin
 from .templating import register_template_helpers
 
-INSTANCE_PATH = PROJECT_ROOT / "instance"
 DEFAULTS: dict[str, Any] = {
     "DEFAULT_VIEWER": "anonymous",  # "staff" lets a local demo show internal notes
     "TRUST_USER_HEADER": False,  # trust X-Remote-User from a proxy
     "TRUST_ROLE_HEADERS": False,  # also trust X-Remote-Roles/-Divisions (needs the above)
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SESSION_COOKIE_SECURE": None,  # None: on, except under TESTING; 0 for a plain-http demo
-    "SECRET_KEY_FILE": None,  # None: instance/secret_key, generated on first use
+    "SECRET_KEY_FILE": None,  # None: <instance_dir>/secret_key, generated on first use
     "LOGIN_RATE_LIMIT": "10 per minute",  # failed sign-ins per client address and per username
     "PROPOSAL_RATE_LIMIT": "10 per hour",  # posts to /propose and its status page per address
     "SETTINGS": None,  # a kmsearch.config.Settings; None: Settings.from_env()
@@ -32,27 +32,30 @@ DEFAULTS: dict[str, Any] = {
 
 
 def create_app(config: dict[str, Any] | None = None, library: Library | None = None) -> Flask:
-    """Defaults, then ``instance/kmsearch.cfg`` if present, then ``KMSEARCH_*`` variables,
-    then ``config``; the library (given, or made from the settings) opens its database and
-    indexes on first use, not here."""
+    """Defaults, then ``<instance_dir>/kmsearch.cfg`` if present, then ``KMSEARCH_*``
+    variables, then ``config``; the library (given, or made from the settings) opens its
+    database and indexes on first use, not here. ``instance_dir`` is a setting
+    (``KMSEARCH_INSTANCE_DIR``, ``kmsearch --instance``), ``./instance`` by default."""
+    config = config or {}
+    settings = library.settings if library else config.get("SETTINGS") or Settings.from_env()
     app = Flask(
         __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
-        instance_path=str(INSTANCE_PATH),
+        template_folder=str(templates_dir()),
+        instance_path=str(settings.instance_dir),
         instance_relative_config=True,
     )
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("kmsearch.cfg", silent=True)
     app.config.from_prefixed_env("KMSEARCH")
-    app.config.update(config or {})
+    app.config.update(config)
     app.json.sort_keys = False
 
     if library is None:
-        library = Library(app.config["SETTINGS"] or Settings.from_env())
+        library = Library(app.config["SETTINGS"] or settings)
     app.extensions["kmsearch"] = library
     app.extensions["kmsearch.default_viewer"] = default_viewer(app.config["DEFAULT_VIEWER"])
 
-    for module in (search, cases, recommendations, browse, contribute, review, api):
+    for module in (search, cases, recommendations, browse, contribute, review, bulk, api):
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
     init_security(app)

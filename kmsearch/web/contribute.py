@@ -10,9 +10,10 @@ from ..errors import Forbidden, NotFound, Problem, ValidationError
 from ..library import StoredCase
 from ..workflow.contributions import Contributions, EditConflict, note_fields
 from ..workflow.permissions import may_contribute, may_edit_division, may_review, may_see_history
-from ..workflow.uploads import MAX_UPLOAD_BYTES, SUFFIXES, describe
+from ..workflow.uploads import MAX_ROWS, MAX_UPLOAD_BYTES, SUFFIXES, check_files, describe
 from .auth import current_viewer
 from .context import current_library
+from .jobs import current_jobs
 from .markdown import render_markdown
 from .noteform import (
     NoteForm,
@@ -25,6 +26,7 @@ from .noteform import (
 
 blueprint = Blueprint("contribute", __name__)
 SUGGESTION_TEXT_LIMIT = 20_000
+BACKGROUND_BYTES = 32 * 1024  # larger uploads (about 50 rows and more) run in the background
 
 
 def current_contributions() -> Contributions:
@@ -167,13 +169,18 @@ def upload():
         return _render_upload(None)
     files = [(item.filename or "", item.read(MAX_UPLOAD_BYTES + 1))
              for item in request.files.getlist("files") if item.filename]
-    report = current_contributions().import_files(viewer, files)
+    service = current_contributions()
+    if sum(len(data) for _, data in files) > BACKGROUND_BYTES and not check_files(files):
+        job = current_jobs().start(viewer.username or "", "upload",
+                                   lambda progress: service.import_files(viewer, files, progress))
+        return redirect(url_for("bulk.upload_job", job_id=job.id), 303)
+    report = service.import_files(viewer, files)
     return _render_upload(report)
 
 
 def _render_upload(report) -> str:
     return render_template("contribute_upload.html", report=report, describe=describe,
-                           limit=MAX_UPLOAD_BYTES, accept=",".join(SUFFIXES))
+                           limit=MAX_UPLOAD_BYTES, max_rows=MAX_ROWS, accept=",".join(SUFFIXES))
 
 
 def _post_form(case_id: str | None):

@@ -6,6 +6,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from ..errors import Problem, ValidationError
 from .auth import current_viewer
+from .context import current_library
 from .contribute import current_contributions, sign_in_first
 
 blueprint = Blueprint("review", __name__)
@@ -17,7 +18,8 @@ def queue():
     service = current_contributions()
     items = service.review_queue(current_viewer())
     published = {item.id: service.published_revision(item.id) for item in items}
-    return render_template("review_queue.html", items=items, published=published,
+    sources = current_library().sources_waiting(current_viewer())
+    return render_template("review_queue.html", items=items, published=published, sources=sources,
                            done=request.args.get("done", ""),
                            done_id=request.args.get("case", ""))
 

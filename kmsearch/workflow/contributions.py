@@ -8,8 +8,7 @@ archived instead of being deleted; each save and each move is a revision in the 
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
@@ -18,6 +17,8 @@ from ..access import Viewer
 from ..config import Settings
 from ..errors import Conflict, Forbidden, NotFound, Problem, ValidationError
 from ..files.corpus import parse_case_text
+from ..files.slugs import slug
+from ..files.synonyms import synonym
 from ..files.validation import note_from_fields
 from ..records import CaseNote
 from ..store.cases import Revision, SaveResult, Store, StoredCase
@@ -25,7 +26,7 @@ from ..store.drafts import Draft, Drafts
 from ..taxonomy import Taxonomy
 from .notediff import NoteDiff, diff_revisions
 from .permissions import may_contribute, may_edit_division, may_review, may_see_history, may_view
-from .uploads import Entry, check_files, read_upload
+from .uploads import Entry, check_files, read_upload, teach
 
 WORK_STATES = ("draft", "returned", "submitted", "published", "archived")
 
@@ -41,6 +42,7 @@ class SaveOutcome:
     state: str | None
     draft_id: int | None = None
     problems: list[Problem] = field(default_factory=list)
+    title: str = ""
 
     @property
     def saved(self) -> bool:
@@ -98,9 +100,7 @@ def note_fields(note: CaseNote) -> dict[str, Any]:
 
 
 def slugify(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.casefold()).strip("-")
-    return slug[:60].rstrip("-") or "case-note"
+    return slug(text) or "case-note"
 
 
 class CaseWriter(Protocol):
@@ -206,6 +206,15 @@ class Contributions:
         stored = self.view(viewer, case_id)
         return self._move(viewer, stored, "published", comment, None, ("submitted",))
 
+    def publish_import(self, viewer: Viewer, case_id: str, comment: str = "") -> StoredCase:
+        """Publish an imported note whether it waits as a draft or submitted: a reviewer
+        releasing a whole import submits and publishes it in one step."""
+        _require(may_review(viewer), "Only reviewers and admins publish notes.")
+        stored = self.view(viewer, case_id)
+        if stored.state == "draft" and stored.origin == "import":
+            stored = self._move(viewer, stored, "submitted", comment, None, ("draft",))
+        return self._move(viewer, stored, "published", comment, None, ("submitted",))
+
     def return_to_author(self, viewer: Viewer, case_id: str, comment: str) -> StoredCase:
         """Send a submitted note back to draft, saying what to change."""
         _require(may_review(viewer), "Only reviewers and admins return notes.")
@@ -233,22 +242,31 @@ class Contributions:
         return self._move(viewer, stored, self._state_before_archive(stored), comment, None,
                           ("archived",))
 
-    def import_files(self, viewer: Viewer, files: list[tuple[str, bytes]]) -> ImportReport:
+    def import_files(
+        self, viewer: Viewer, files: list[tuple[str, bytes]],
+        progress: Callable[[int, int], None] | None = None,
+    ) -> ImportReport:
         """Each uploaded note becomes a draft; problems are reported per file and row, and a
-        bad type or size refuses the whole upload before anything is saved."""
+        bad type or size refuses the whole upload before anything is saved. ``progress(done,
+        total)`` follows the notes as they are saved."""
         _require(may_contribute(viewer), "Only contributors, reviewers and admins add notes.")
         refused = check_files(files)
         if refused:
             raise ValidationError(refused)
         report = ImportReport()
-        for name, data in files:
-            upload = read_upload(name, data)
+        uploads = [read_upload(name, data, self._is_partner_type) for name, data in files]
+        total = sum(len(upload.entries) for upload in uploads)
+        done = 0
+        for upload in uploads:
             report.problems.extend(upload.problems)
             for entry in upload.entries:
                 try:
                     report.saved.append(self._import(viewer, entry))
                 except ValidationError as error:
-                    report.problems.extend(error.problems)
+                    report.problems.extend(map(teach, error.problems))
+                done += 1
+                if progress:
+                    progress(done, total)
         return report
 
     # Reading
@@ -357,7 +375,7 @@ class Contributions:
         )
         if draft_id is not None:
             self.drafts.delete(draft_id, viewer.username)
-        return SaveOutcome(result.action, note.id, result.revision, state)
+        return SaveOutcome(result.action, note.id, result.revision, state, title=note.title)
 
     def _validate(self, fields: dict[str, Any], body: str, source: str) -> CaseNote:
         settings = self.settings
@@ -376,11 +394,30 @@ class Contributions:
                 known_recommendations=self.store.recommendation_ids(),
             )
             fields, body = note_fields(note), note.body
+        current = self._reuploaded(viewer, fields.get("id"), entry.source)
         try:
-            return self._save(viewer, fields, body, None, None,
+            return self._save(viewer, fields, body, current,
+                              current.revision if current else None,
                               f"uploaded from {entry.source}", source=entry.source)
         except Forbidden as error:
             raise ValidationError([Problem(entry.source, "division", str(error))]) from error
+
+    def _reuploaded(self, viewer: Viewer, case_id: Any, source: str) -> StoredCase | None:
+        """The viewer's own unpublished note that a corrected upload of the same row replaces;
+        None for a new id. A published note is edited on its page, never over an upload."""
+        stored = self.store.get_case(case_id) if isinstance(case_id, str) and case_id else None
+        if stored is None:
+            return None
+        if stored.state == "draft" and stored.author == viewer.username:
+            return stored
+        where = "published; edit it from its page" if stored.state == "published" else \
+            f"{stored.state}, by {stored.author}"
+        raise ValidationError([Problem(source, "id", f"expected a new id or one of your drafts; "
+                                       f"{case_id!r} is already used by a note that is {where}")])
+
+    def _is_partner_type(self, value: str) -> bool:
+        return self.taxonomy.partner_types.resolve(value) is not None or \
+            synonym("partner_types", value) is not None
 
     def _check_division(self, viewer: Viewer, value: Any, source: str) -> None:
         term = self.taxonomy.divisions.resolve(value) if isinstance(value, str) else None

@@ -7,7 +7,8 @@ import csv
 import io
 import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any
@@ -55,11 +56,15 @@ def check_files(files: list[tuple[str, bytes]]) -> list[Problem]:
     return problems
 
 
-def read_upload(name: str, data: bytes) -> Upload:
-    """The entries of one file; unreadable files and rows become problems."""
+def read_upload(
+    name: str, data: bytes, is_partner_type: Callable[[str], bool] = lambda _: True
+) -> Upload:
+    """The entries of one file; unreadable files and rows become problems. A bracket after a
+    partner's name is its type only when ``is_partner_type`` says so ("Acme Ltd (business)"),
+    otherwise part of the name ("Zona Libre de Turismo (ZOLITUR)")."""
     suffix = PurePath(name).suffix.lower()
     if suffix == ".xlsx":
-        return _from_rows(name, _xlsx_rows(name, data))
+        return _from_rows(name, _xlsx_rows(name, data), is_partner_type)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -68,7 +73,7 @@ def read_upload(name: str, data: bytes) -> Upload:
         return Upload(problems=[Problem(name, "", message)])
     if suffix == ".md":
         return Upload(entries=[Entry(name, {}, text=text)])
-    return _from_rows(name, _csv_rows(text))
+    return _from_rows(name, _csv_rows(text), is_partner_type)
 
 
 def _csv_rows(text: str) -> list[list[Any]]:
@@ -95,7 +100,9 @@ def _xlsx_rows(name: str, data: bytes) -> list[list[Any]] | Problem:
         book.close()
 
 
-def _from_rows(name: str, rows: list[list[Any]] | Problem) -> Upload:
+def _from_rows(
+    name: str, rows: list[list[Any]] | Problem, is_partner_type: Callable[[str], bool]
+) -> Upload:
     """Entries from a sheet whose first row names the corpus fields, plus ``body`` and
     ``extra``; the row numbers in sources are the sheet's, the header being row 1."""
     if isinstance(rows, Problem):
@@ -111,13 +118,17 @@ def _from_rows(name: str, rows: list[list[Any]] | Problem) -> Upload:
         values = {key: _cell(value) for key, value in zip(header, row, strict=False) if key}
         if not any(values.values()):
             continue
-        upload.entries.append(_entry(f"{name} row {number}", values, upload.problems))
+        upload.entries.append(
+            _entry(f"{name} row {number}", values, upload.problems, is_partner_type))
     if not upload.entries and not upload.problems:
         upload.problems.append(Problem(name, "", "expected at least one row under the header"))
     return upload
 
 
-def _entry(source: str, values: dict[str, str], problems: list[Problem]) -> Entry:
+def _entry(
+    source: str, values: dict[str, str], problems: list[Problem],
+    is_partner_type: Callable[[str], bool],
+) -> Entry:
     fields: dict[str, Any] = {}
     extra = values.pop("extra", "")
     if extra:
@@ -137,7 +148,7 @@ def _entry(source: str, values: dict[str, str], problems: list[Problem]) -> Entr
         if key in LIST_COLUMNS:
             fields[key] = _split(value, ";")
         elif key == "partners":
-            fields[key] = [_partner(item) for item in _split(value, ";")]
+            fields[key] = [_partner(item, is_partner_type) for item in _split(value, ";")]
         elif key == "lessons":
             fields[key] = [_lesson(item) for item in _split(value, "|")]
         else:
@@ -149,12 +160,23 @@ def _split(value: str, separator: str) -> list[str]:
     return [part.strip() for part in value.split(separator) if part.strip()]
 
 
-def _partner(item: str) -> dict[str, str | None]:
+def _partner(item: str, is_partner_type: Callable[[str], bool]) -> dict[str, str | None]:
     """``Name (type)``; a name alone leaves the type missing, for the validator to report."""
     match = PARTNER.fullmatch(item)
-    if match:
+    if match and is_partner_type(match.group(2).strip()):
         return {"name": match.group(1), "type": match.group(2).strip() or None}
     return {"name": item, "type": None}
+
+
+PARTNER_SYNTAX = ('write each partner as "Name (type)", e.g. "Acme Ltd (business)", several '
+                  'separated by ";"')
+
+
+def teach(problem: Problem) -> Problem:
+    """A sheet row's problem with the sheet syntax that fixes it, where the field has one."""
+    if re.fullmatch(r"partners\[\d+\]\.type", problem.field) and "found nothing" in problem.message:
+        return replace(problem, message=f"{problem.message}; {PARTNER_SYNTAX}")
+    return problem
 
 
 def _lesson(item: str) -> dict[str, str | None]:
