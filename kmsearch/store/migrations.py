@@ -118,10 +118,10 @@ CREATE INDEX IF NOT EXISTS proposal_events_proposal ON proposal_events (proposal
 MIGRATIONS: list[tuple[str, Step]] = [
     ("0001_initial", INITIAL),
     ("0002_drafts", DRAFTS),
-    ("0900_case_sources", SOURCES),
     ("0400_partner_overrides", PARTNERS),
     ("0401_screenings", SCREENINGS),
     ("0402_proposals", PROPOSALS),
+    ("0900_case_sources", SOURCES),
 ]
 
 
