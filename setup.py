@@ -10,7 +10,7 @@ setup(
     package_dir={"kmsearch.templates": "templates", "kmsearch.corpus": "corpus"},
     package_data={
         "kmsearch.web": ["openapi.json", "static/*", "static/**/*"],
-        "kmsearch.templates": ["*.html", "**/*.html"],
+        "kmsearch.templates": ["*.html", "**/*.html", "*.md"],
         "kmsearch.corpus": ["taxonomy.yaml", "evaluations/*"],
     },
     include_package_data=False,

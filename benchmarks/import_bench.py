@@ -20,6 +20,7 @@ from kmsearch.config import PROJECT_ROOT, Settings
 from kmsearch.files.mapping import check_mapping
 from kmsearch.files.sheets import read_rows
 from kmsearch.library import Library
+from kmsearch.search.request import SearchRequest
 
 sys.path.insert(0, str(PROJECT_ROOT / "tests"))
 from register import MAPPING, write_register  # noqa: E402  (the tests' register generator)
@@ -55,7 +56,8 @@ def main() -> None:
         done = library.review_many(reviewer, "publish-import",
                                    library.waiting_from(reviewer, "import:register"))
         searchable = time.perf_counter() - start
-        hits = library.search.search("clean water rural schools", mode="keyword").total
+        request = SearchRequest("clean water rural schools", "keyword", group=False)
+        hits = library.search.search(request).total
         per_row = [(b - a) * 1000 for a, b in zip(stamps, stamps[1:], strict=False)]
         per_row.sort()
         p95 = per_row[int(0.95 * (len(per_row) - 1))]

@@ -40,6 +40,7 @@ from kmsearch.files.corpus import parse_case_text
 from kmsearch.files.ingest import ingest
 from kmsearch.filters import NO_FILTERS, Filters
 from kmsearch.library import Library
+from kmsearch.search.request import SearchRequest
 from kmsearch.search.service import SearchService
 
 HERE = Path(__file__).resolve().parent
@@ -236,7 +237,7 @@ def measure_latency(service: SearchService, queries: list[tuple[str, Filters]],
     """
     for text in WARM_UP:
         for mode in MODES:
-            service.search(text, mode=mode, viewer=viewer)
+            service.search(SearchRequest(text, mode), viewer)
     times: dict[str, list[float]] = {mode: [] for mode in MODES}
     asked: dict[str, list[str]] = {mode: [] for mode in MODES}
     empty = dict.fromkeys(MODES, 0)
@@ -246,8 +247,7 @@ def measure_latency(service: SearchService, queries: list[tuple[str, Filters]],
         for mode in MODES[number % 3:] + MODES[:number % 3]:
             start = time.perf_counter()
             try:
-                results = service.search(text, mode=mode, filters=filters, viewer=viewer,
-                                         per_page=10)
+                results = service.search(SearchRequest(text, mode, filters, per_page=10), viewer)
             except Exception as exc:  # noqa: BLE001 - a failing query is a finding, not a stop
                 errors.append(f"{mode} {text!r} {filters}: {type(exc).__name__}: {exc}")
                 continue
@@ -332,7 +332,7 @@ def until_searchable(library: Library, note, word: str, viewer: Viewer, state: s
     library.search.case_changed(note.id)
     indexed = time.perf_counter()
     while time.perf_counter() - start < SEARCHABLE_TIMEOUT_S:
-        hits = library.search.search(word, mode="keyword", viewer=viewer).hits
+        hits = library.search.search(SearchRequest(word, "keyword", group=False), viewer).hits
         if any(hit.doc.case_id == note.id for hit in hits):
             found = time.perf_counter()
             return {"save": saved - start, "case_changed": indexed - saved,

@@ -26,11 +26,10 @@ from .files.mapping import identity_mapping, load_mapping
 from .files.propose import propose_mapping as propose
 from .files.responses import parse_management_response
 from .files.sheets import read_rows
-from .filters import parse_filters
-from .library import Library, User
-from .records import IMPLEMENTATION_STATUSES, recommendation_id
+from .library import Library, User, normal_username
+from .records import ACTION_STATUSES, IMPLEMENTATION_STATUSES, recommendation_id
 from .search.evaluation import METRICS, evaluate, load_beir
-from .search.results import MODES, SORTS
+from .search.request import MODES, SORTS, parse_search_request
 from .search.serialize import plain_url, search_json
 
 PATH = click.Path(path_type=Path)
@@ -281,33 +280,99 @@ def reindex(ctx: Context) -> None:
     click.echo(f"reindexed {report.documents} documents")
 
 
+# Follow-up of recommendations (key actions and progress) and the partnerships report.
+# Older scripts say "implemented" for the recommendation; it completes the action.
+STATUS_CHOICES = tuple(dict.fromkeys((*ACTION_STATUSES, *IMPLEMENTATION_STATUSES)))
+REPORT_FORMATS = ("docx", "html", "md", "xlsx")
+
+
 @cli.command("follow-up")
 @click.argument("recommendation")
-@click.option("--status", type=click.Choice(IMPLEMENTATION_STATUSES),
-              help="The new implementation status; give it with --note to record an update.")
-@click.option("--note", "text", help="What was done, for the dated progress note.")
+@click.option("--status", type=click.Choice(STATUS_CHOICES),
+              help="The action's new status; give it with --note to record an update.")
+@click.option("--note", "text", help="What was done, for the dated progress update.")
+@click.option("--action", "action_id", type=int,
+              help="Key action to update (default: the first one still open).")
+@click.option("--evidence", help="An http(s) link that shows the progress.")
+@click.option("--evidence-case", help="Id of a case note that shows the progress.")
+@click.option("--add-action", "new_action", help="Add a key action with this text.")
+@click.option("--unit", default="", help="Responsible unit of the added key action.")
+@click.option("--due", default="", help="Due date of the added key action, YYYY-MM-DD.")
 @click.option("--author", default="pmu", show_default=True, help="Who reports the progress.")
 @click.option("--date", "when", help="Date of the progress, YYYY-MM-DD (default: today).")
 @pass_context
 def follow_up(ctx: Context, recommendation: str, status: str | None, text: str | None,
-              author: str, when: str | None) -> None:
+              action_id: int | None, evidence: str | None, evidence_case: str | None,
+              new_action: str | None, unit: str, due: str, author: str,
+              when: str | None) -> None:
     """Show or update the follow-up of a RECOMMENDATION (a number of the default evaluation,
-    or evaluation-id/N): its implementation status and dated progress notes."""
-    library = ctx.library
+    or evaluation-id/N): its key actions, their dated progress updates and what is overdue."""
+    monitoring = ctx.library.monitoring
     rec_id = recommendation
     if recommendation.isdigit():
         rec_id = recommendation_id(ctx.settings.default_evaluation, int(recommendation))
+    writer = staff(author, "admin")
+    if new_action:
+        monitoring.add_action(writer, rec_id, {"text": new_action, "responsible_unit": unit,
+                                               "due_date": due})
     if status or text:
         if not (status and text):
             raise click.UsageError("give both --status and --note to record progress")
-        library.record_progress(rec_id, status, text=text, author=author,
-                                when=_parse_date(when) if when else None)
-    rec = library.get_recommendation(rec_id)
-    click.echo(f"{rec.id}: {rec.status} (timeline {rec.timeline or '-'}; {rec.responsibility})")
+        action = action_id or monitoring.followup.primary_action(rec_id).id
+        monitoring.add_update(writer, rec_id, action, {
+            "text": text, "status": "completed" if status == "implemented" else status,
+            "date": when or "", "evidence_url": evidence or "",
+            "evidence_case_id": evidence_case or ""})
+    follow = monitoring.recommendation_followup(rec_id, staff(author, "admin"))
+    rec = follow.recommendation
+    late = f"; {len(follow.overdue)} overdue as of {follow.today}" if follow.overdue else ""
+    click.echo(f"{rec.id}: {rec.status} (timeline {rec.timeline or '-'}; "
+               f"{rec.responsibility}{late})")
     click.echo(_shorten(rec.text, 100))
-    rows = [(n.date, n.status, n.author, n.text) for n in library.progress_notes(rec_id)]
+    rows = [(a.id, a.status, "OVERDUE" if a.id in follow.overdue else "", a.due_date or "-",
+             _shorten(a.responsible_unit, 30), _shorten(a.text, 60)) for a in follow.actions]
     if rows:
-        click.echo(_table(rows, ("date", "status", "by", "progress")))
+        click.echo(_table(rows, ("action", "status", "overdue", "due", "responsible", "text")))
+    updates = [(u.date, a.id, u.status, u.author, _shorten(u.text, 60), u.evidence_url)
+               for a in follow.actions for u in a.updates]
+    if updates:
+        click.echo(_table(sorted(updates, key=lambda row: (row[0], row[1])),
+                          ("date", "action", "status", "by", "progress", "evidence")))
+
+
+@cli.command()
+@click.option("--year", type=int, help="The year reported on (partnerships running in it).")
+@click.option("--year-from", type=int, help="First year of a longer period.")
+@click.option("--year-to", type=int, help="Last year of a longer period.")
+@click.option("--division", multiple=True, help="Code or name; repeat for several.")
+@click.option("--evaluation", default="", help="Follow-up annex of this evaluation only.")
+@click.option("--format", "fmt", type=click.Choice(REPORT_FORMATS), default="docx",
+              show_default=True)
+@click.option("--output", "-o", type=click.Path(path_type=Path), required=True,
+              help="File to write.")
+@click.option("--as", "viewer", type=click.Choice(["staff", "reviewer"]), default="staff",
+              show_default=True, help="Whose view of the library the report counts "
+              "(reviewer: restricted notes too).")
+@pass_context
+def report(ctx: Context, year: int | None, year_from: int | None, year_to: int | None,
+           division: tuple[str, ...], evaluation: str, fmt: str, output: Path,
+           viewer: str) -> None:
+    """Write the partnerships report by subprogramme (DOCX, HTML, Markdown or XLSX): each
+    division's partnerships, good practices, SDG 5 and cross-sectoral work, and an annex with
+    the follow-up of the evaluation's recommendations."""
+    if year is not None and (year_from is not None or year_to is not None):
+        raise click.UsageError("give --year, or --year-from/--year-to, not both")
+    low, high = (year, year) if year is not None else (year_from, year_to)
+    args = {"division": list(division), "evaluation": [evaluation],
+            "year_from": [str(low)] if low is not None else [],
+            "year_to": [str(high)] if high is not None else []}
+    monitoring = ctx.library.monitoring
+    filters = monitoring.read_filters(args)
+    body = monitoring.report(VIEWERS[viewer], filters, fmt)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(body)
+    click.echo(f"wrote the {fmt} report for {filters.period()} to {output} "
+               f"({len(body):,} bytes)", err=True)
 
 
 @cli.command("due-diligence")
@@ -417,40 +482,61 @@ FILTER_OPTIONS = ("division", "nexus", "sdg", "partnership_type", "partner_type"
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--page", type=int, default=1, show_default=True)
 @click.option("--per-page", type=int, default=10, show_default=True)
+@click.option("--like", is_flag=True,
+              help="QUERY is a text to find similar notes for: its syntax is ignored.")
+@click.option("--flat", is_flag=True, help="List lessons as hits of their own, not under cases.")
+@click.option("--expand", metavar="CASE_ID", help="List all matching lessons of this case note.")
 @click.option("--as", "viewer", type=click.Choice(list(VIEWERS)), default="staff",
               show_default=True, help="Whose view: restricted notes need reviewer.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON API's answer.")
 @pass_context
-def search(ctx: Context, query: str, mode: str, doc_type: tuple[str, ...], year_from: int | None,
-           year_to: int | None, good_practice: bool, sort: str, page: int, per_page: int,
-           viewer: str, as_json: bool, **facets: tuple[str, ...]) -> None:
+def search(ctx: Context, query: str, doc_type: tuple[str, ...], year_from: int | None,
+           year_to: int | None, good_practice: bool, page: int, per_page: int, like: bool,
+           flat: bool, expand: str | None, viewer: str, as_json: bool,
+           **options: object) -> None:
     """Search case notes and lessons; an empty QUERY lists everything, newest first."""
     library = ctx.library
-    params = {name: list(values) for name, values in facets.items()} | {"type": list(doc_type)}
-    for name, value in (("year_from", year_from), ("year_to", year_to)):
+    params: dict[str, object] = {name: list(values) for name, values in options.items()
+                                 if isinstance(values, tuple)}
+    params |= {"type": list(doc_type), "mode": options["mode"], "sort": options["sort"],
+               "page": page, "per_page": per_page, "group": "0" if flat else "1",
+               "like" if like else "q": query}
+    for name, value in (("year_from", year_from), ("year_to", year_to), ("expand", expand)):
         if value is not None:
             params[name] = [str(value)]
     if good_practice:
         params["good_practice"] = ["1"]
-    filters = parse_filters(params, library.taxonomy, source="options")
-    results = library.search.search(query, mode=mode, filters=filters, viewer=VIEWERS[viewer],
-                                    page=page, per_page=per_page, sort=sort)
+    request = parse_search_request(params, library.taxonomy, library.search.limits, "options")
+    results = library.search.search(request, VIEWERS[viewer])
     if as_json:
         _echo_json(search_json(results))
         return
-    click.echo(f"{results.total} results ({mode}), page {results.page} of {results.pages}")
+    click.echo(f"{results.total} results ({results.mode}), page {results.page} of "
+               f"{results.pages}")
+    for note in results.notes:
+        click.echo(f"Note: {note}")
     if results.suggestion:
         click.echo(f"Did you mean: {results.suggestion}")
     start = (results.page - 1) * results.per_page
     for rank, hit in enumerate(results.hits, start=start + 1):
-        doc = hit.doc
-        years = "-".join(dict.fromkeys(str(y) for y in doc.years[:1] + doc.years[-1:])) or "-"
-        label = "lesson" if doc.type == "lesson" else "case"
-        click.echo(f"\n{rank:>3}. [{label}] {doc.title}  ({doc.division}, {years}, "
-                   f"{doc.status}; score {hit.score:.4f})")
-        click.echo(f"     {plain_url(doc.type, doc.id)}")
-        click.echo(textwrap.fill(_plain(hit.snippet), width=96, initial_indent="     ",
-                                 subsequent_indent="     "))
+        _echo_hit(f"{rank:>3}. ", hit)
+        for lesson in hit.lessons:
+            _echo_hit("       - ", lesson, indent=9)
+        if hit.lesson_count > len(hit.lessons):
+            click.echo(f"         ({hit.lesson_count} matching lessons; --expand {hit.doc.case_id}"
+                       " lists them all)")
+
+
+def _echo_hit(prefix: str, hit, indent: int = 5) -> None:
+    doc = hit.doc
+    years = "-".join(dict.fromkeys(str(y) for y in doc.years[:1] + doc.years[-1:])) or "-"
+    label = "lesson" if doc.type == "lesson" else "case"
+    pad = " " * indent
+    click.echo(f"\n{prefix}[{label}] {doc.title}  ({doc.division}, {years}, "
+               f"{doc.status}; score {hit.score:.4f})")
+    click.echo(f"{pad}{plain_url(doc.type, doc.id)}")
+    click.echo(textwrap.fill(_plain(hit.snippet), width=96, initial_indent=pad,
+                             subsequent_indent=pad))
 
 
 @cli.command("eval")
@@ -490,6 +576,7 @@ def serve(ctx: Context, host: str, port: int, threads: int) -> None:
     app = create_app({"SETTINGS": ctx.settings}, library=library)
     _sync_indexes(library)
     library.search.warm()
+    library.monitoring.warm()
     click.echo(f"kmsearch on http://{host}:{port}/ (Ctrl+C to stop)")
     run_server(app, host=host, port=port, threads=threads)
 
@@ -648,6 +735,45 @@ def users_list(ctx: Context, as_json: bool) -> None:
     click.echo(_table(rows, ("username", "roles", "divisions", "status", "last sign-in")))
 
 
+@users.command("sessions")
+@click.argument("username")
+@pass_context
+def users_sessions(ctx: Context, username: str) -> None:
+    """The user's open sign-in sessions: browser, address, when signed in and last used."""
+    library = ctx.library
+    user = library.accounts.require(username)
+    found = library.sessions.active_for(user.username)
+    if not found:
+        click.echo(f"{user.username} has no open sessions")
+        return
+    rows = [(s.id[:12], s.user_agent, s.address or "-", s.created_at, s.last_seen)
+            for s in found]
+    click.echo(_table(rows, ("session", "browser", "address", "signed in", "last used")))
+
+
+@users.command("sign-out-everywhere")
+@click.argument("username")
+@pass_context
+def users_sign_out_everywhere(ctx: Context, username: str) -> None:
+    """End every open session of the user at once (they must sign in again)."""
+    library = ctx.library
+    user = library.accounts.require(username)
+    ended = library.sessions.end_all(user.username, "ended by an administrator")
+    click.echo(f"ended {ended} session{'' if ended == 1 else 's'} of {user.username}")
+
+
+@users.command("unlock")
+@click.argument("username")
+@pass_context
+def users_unlock(ctx: Context, username: str) -> None:
+    """Lift the sign-in back-off on a username, from every address."""
+    library = ctx.library
+    name = normal_username(username)
+    cleared = library.lockout.unlock(name)
+    click.echo(f"unlocked {name}: failed sign-ins forgotten from {cleared} "
+               f"address{'' if cleared == 1 else 'es'}")
+
+
 def _new_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
@@ -754,5 +880,3 @@ def _json_default(value: object) -> object:
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"cannot serialise {type(value).__name__}")
-
-

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, fields
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,11 +35,25 @@ class Settings:
     taxonomy_path: Path | None = None
     embedding_cache: Path | None = None  # default: <index_dir>/embedding-cache.sqlite
     default_evaluation: str = "private-sector-2021"
+    # hybrid fusion (kmsearch/search/fusion.py): method, the semantic arm's weight, RRF's k;
+    # tuned on SciFact's training split, see the README's retrieval evaluation
+    fusion: str = "rrf"
+    fusion_semantic_weight: float = 0.5
     rrf_k: int = 60
+    # "torch": the model on PyTorch; "onnx": its int8 ONNX export (see the README: not the
+    # default until its SciFact nDCG@10 is measured within 0.005 of torch's)
+    embed_backend: str = "torch"
     embed_threads: int = 0  # 0: one per core, at most 4
     embed_batch_size: int = 32
-    max_query_length: int = 1000
+    max_query_length: int = 20_000  # longer text is cut to this many characters, with a note
     max_per_page: int = 100
+    session_idle_minutes: int = 120  # a signed-in session unused this long ends
+    session_max_hours: int = 12  # and every session ends this long after signing in
+    today: date | None = None  # None: the real date; fixed for tests and screenshots
+
+    def today_date(self) -> date:
+        """The date that decides what is overdue: ``KMSEARCH_TODAY`` if set, else today."""
+        return self.today or date.today()
 
     def __post_init__(self) -> None:
         here = Path.cwd()
@@ -86,12 +101,37 @@ class Settings:
 
 _PATHS = {"instance_dir", "corpus_dir", "db_path", "index_dir", "taxonomy_path",
           "embedding_cache"}
-_INTS = {"rrf_k", "embed_threads", "embed_batch_size", "max_query_length", "max_per_page"}
+_FLOATS = {"fusion_semantic_weight"}
+_CHOICES = {"fusion": ("rrf", "convex", "zscore"), "embed_backend": ("onnx", "torch")}
+_INTS = {"rrf_k", "embed_threads", "embed_batch_size", "max_query_length", "max_per_page",
+         "session_idle_minutes", "session_max_hours"}
 
 
 def _convert(name: str, value: Any) -> Any:
     if name in _PATHS:
         return Path(value).expanduser()
+    if name in _CHOICES:
+        if value not in _CHOICES[name]:
+            message = (f"KMSEARCH_{name.upper()} must be one of {', '.join(_CHOICES[name])}, "
+                       f"not {value!r}")
+            raise ValueError(message)
+        return value
+    if name in _FLOATS:
+        try:
+            number = float(value)
+        except ValueError as exc:
+            raise ValueError(f"KMSEARCH_{name.upper()} must be a number, not {value!r}") from exc
+        if not 0.0 <= number <= 1.0:
+            raise ValueError(f"KMSEARCH_{name.upper()} must be from 0 to 1, not {value!r}")
+        return number
+    if name == "today":
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError as exc:
+            message = f"KMSEARCH_TODAY must be a date such as 2026-11-30, not {value!r}"
+            raise ValueError(message) from exc
     if name in _INTS:
         try:
             return int(value)

@@ -13,7 +13,9 @@ STATUSES = ("proposed", "active", "completed", "discontinued")
 VISIBILITIES = ("public", "internal", "restricted")
 RISK_LEVELS = ("low", "medium", "high")
 RESPONSES = ("accepted", "partially-accepted", "rejected")
-IMPLEMENTATION_STATUSES = ("not-started", "in-progress", "implemented")
+# A recommendation's status is derived from its key actions (see kmsearch/store/followup.py).
+IMPLEMENTATION_STATUSES = ("not-started", "in-progress", "implemented", "no-longer-applicable")
+ACTION_STATUSES = ("not-started", "in-progress", "completed", "no-longer-applicable")
 
 
 @dataclass

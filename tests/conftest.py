@@ -17,6 +17,9 @@ from web_library import build_library
 
 from kmsearch.config import Settings
 
+# The accounts test application's fixtures (settings, app, client) for the web security tests.
+pytest_plugins = ("accounts_app",)
+
 
 @pytest.fixture(scope="session", autouse=True)
 def shared_embedding_cache(tmp_path_factory):
@@ -66,10 +69,11 @@ def pytest_runtest_call(item):
 
 
 def _check_model_marker(item) -> None:
-    """A test (or its fixtures) that loads the embedding model must carry the ``model`` marker,
-    or the fast tier would silently slow down: the first such test fails and says so."""
+    """A test (or its fixtures) that loads the embedding model must carry the ``model`` marker
+    (or ``browser``, also outside the fast tier), or the fast tier would silently slow down:
+    the first such test fails and says so."""
     if item.stash.get(MODEL_BEFORE, True) or not model_loaded():
         return
-    if item.get_closest_marker("model") is None:
+    if item.get_closest_marker("model") is None and item.get_closest_marker("browser") is None:
         pytest.fail(f"{item.nodeid} loaded the embedding model: mark it @pytest.mark.model",
                     pytrace=False)

@@ -24,6 +24,8 @@ PAGES = {
     "home": "/",
     "results": "/search?q=data+sharing&division=transport",
     "empty results": "/search?q=zzyzx&mode=keyword",
+    "grouped results": "/search?q=hydrogen&expand=hydrogen-industry-task-force",
+    "query notes": "/search?q=the+and+of+*tion",
     "case": "/cases/cefact-garment-traceability",
     "lesson": "/lessons/cefact-garment-traceability--1",
     "recommendation": "/recommendations/private-sector-2021/6",

@@ -209,6 +209,34 @@ def test_eval_prints_the_three_modes_on_a_beir_collection(env):
         assert all(0.0 <= float(v) <= 1.0 for v in values)
 
 
+@pytest.mark.model
+def test_eval_never_stops_on_a_long_or_odd_query(env, tmp_path):
+    collection = tmp_path / "beir-long"
+    shutil.copytree(ROOT / "tests" / "data" / "beir-tiny", collection)
+    queries = (collection / "queries.jsonl").read_text(encoding="utf-8").splitlines()
+    first = json.loads(queries[0])
+    first["text"] = " ".join([first["text"]] * 40) + " " + "word " * 3000  # > 15,000 chars
+    second = json.loads(queries[1])
+    second["text"] = "the and of \u0001 *tion"
+    lines = [json.dumps(first), json.dumps(second), *queries[2:]]
+    (collection / "queries.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = run(env, "eval", str(collection), "--mode", "keyword")
+    assert result.exit_code == 0, result.output
+    assert float(result.output.splitlines()[-1].split()[1]) > 0
+
+
+@pytest.mark.model
+def test_search_groups_lessons_and_says_why_a_query_found_nothing(indexed_env):
+    grouped = run(indexed_env, "search", "partners data", "--mode", "keyword", "--per-page", "20")
+    assert grouped.exit_code == 0 and "       - [lesson]" in grouped.output
+    flat = run(indexed_env, "search", "partners data", "--flat", "--json")
+    assert not json.loads(flat.output)["grouped"]
+    empty = run(indexed_env, "search", "the and of")
+    assert "0 results" in empty.output and "no searchable words" in empty.output
+    like = run(indexed_env, "search", "--like", "division:trade crash data " * 30, "--json")
+    assert json.loads(like.output)["hits"]
+
+
 def test_follow_up_records_dated_progress_and_shows_the_history(env):
     run(env, "ingest", "--no-index")
     result = run(env, "follow-up", "6", "--status", "in-progress", "--note",

@@ -19,6 +19,7 @@ from contribution_library import (
 from kmsearch.access import ANONYMOUS
 from kmsearch.errors import Conflict, Forbidden, NotFound, ValidationError
 from kmsearch.library import Library
+from kmsearch.search.request import SearchRequest
 from kmsearch.workflow.contributions import EditConflict, note_fields
 from kmsearch.workflow.uploads import MAX_UPLOAD_BYTES
 
@@ -38,8 +39,8 @@ def service(library):
 
 
 def found_ids(library, query, viewer=REVIEWER):
-    results = library.search.search(query, mode="keyword", viewer=viewer, per_page=50)
-    return {hit.doc.case_id for hit in results.hits}
+    request = SearchRequest(query, mode="keyword", per_page=50, group=False)
+    return {hit.doc.case_id for hit in library.search.search(request, viewer).hits}
 
 
 def test_a_contributor_saves_a_draft_of_their_division_that_search_does_not_find(

@@ -328,6 +328,7 @@ def test_counts_by_table_and_state(store):
     assert store.counts() == {
         "cases": 2, "lessons": 4, "partners": 4, "evaluations": 1, "recommendations": 3,
         "revisions": 3, "draft": 0, "submitted": 1, "published": 1, "archived": 0,
+        "actions": 3, "action_updates": 0,  # each recommendation's key action from its response
     }
 
 

@@ -77,7 +77,7 @@ def test_search_suggests_a_spelling(client):
 @pytest.mark.parametrize(
     ("query", "field"),
     [("page=-1", "page"), ("per_page=100000", "per_page"), ("division=atlantis", "division"),
-     ("q=" + "x" * 10_000, "q"), ("mode=psychic", "mode"), ("q=%01", "q"), ("bogus=1", "bogus")],
+     ("like=a&q=b", "like"), ("mode=psychic", "mode"), ("q=%01", "q"), ("bogus=1", "bogus")],
 )
 def test_search_errors_are_json_400s_naming_the_parameter(client, query, field):
     assert_json_error(client.get(f"/api/v1/search?{query}"), 400, field)
@@ -213,3 +213,41 @@ def test_odd_unicode_queries_answer_json(client, q):
     response = client.get("/api/v1/search", query_string={"q": q})
     assert response.status_code == 200
     assert set(response.json) >= {"total", "hits", "facets", "suggestion"}
+
+
+LONG = ("Crash data from vehicle manufacturers for road safety statistics, shared under an "
+        "agreement that protects personal data and settles liability. ") * 40
+
+
+def test_more_like_this_takes_a_long_text_by_get_or_post_and_says_it_was_shortened(client):
+    by_get = client.get("/api/v1/search", query_string={"like": LONG, "per_page": 3},
+                        headers=STAFF)
+    by_post = client.post("/api/v1/search", json={"like": LONG, "per_page": 3,
+                                                  "division": ["transport"]}, headers=STAFF)
+    for response in (by_get, by_post):
+        assert response.status_code == 200, response.json
+        body = response.json
+        assert body["shortened"] and body["notes"]
+        assert body["hits"][0]["case_id"] == "vehicle-event-data-road-safety"
+    assert all(hit["division"] == "transport" for hit in by_post.json["hits"])
+
+
+def test_post_search_with_a_form_body_and_a_bad_body(client):
+    form = client.post("/api/v1/search", data={"q": "traceability", "mode": "keyword"},
+                       headers=STAFF)
+    assert form.status_code == 200 and form.json["total"] > 0
+    assert_json_error(client.post("/api/v1/search", json=["not", "an", "object"],
+                                  headers=STAFF), 400, "body")
+
+
+def test_search_groups_lessons_under_their_case_unless_asked_not_to(client):
+    grouped = client.get("/api/v1/search?q=partners+data&mode=keyword&per_page=50",
+                         headers=STAFF).json
+    flat = client.get("/api/v1/search?q=partners+data&mode=keyword&per_page=50&group=0",
+                      headers=STAFF).json
+    assert grouped["grouped"] and not flat["grouped"]
+    with_lessons = [hit for hit in grouped["hits"] if hit.get("lessons")]
+    assert with_lessons and all(lesson["case_id"] == hit["case_id"]
+                                for hit in with_lessons for lesson in hit["lessons"])
+    assert len({hit["case_id"] for hit in grouped["hits"]}) == len(grouped["hits"])
+    assert any(hit["type"] == "lesson" for hit in flat["hits"])

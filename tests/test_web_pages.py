@@ -62,6 +62,7 @@ def test_case_page_shows_body_panel_lessons_and_links(client):
     assert "<h2>Context</h2>" in html  # the Markdown body, rendered
     assert "Aurelia Apparel Group (Business)" in page
     assert "Textile Transparency Coalition (Non-governmental organization)" in page
+    assert "Language English" in page  # detected from the text and stored
     assert "Joint project" in page and "Standards development" in page
     assert "2019–2022" in page and "Completed" in page and "Low" in page
     assert 'href="/recommendations/private-sector-2021/6"' in html

@@ -6,6 +6,7 @@ from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from test_search_request import PARAGRAPH
 from web_library import make_app, signed_in
 
 pytestmark = pytest.mark.model  # the web tests' library is indexed with the embedding model
@@ -146,7 +147,8 @@ def test_page_beyond_the_last_offers_a_way_back(client):
         ("year_from=19999", "year_from"),
         ("good_practice=maybe", "good_practice"),
         ("colour=blue", "colour"),
-        ("q=" + "a" * 10_000, "q"),
+        ("q=data&like=data", "like"),
+        ("group=maybe", "group"),
         ("q=%00null", "q"),
         ("q=%EF%BF%BF", "q"),
         ("page=%D9%A3", "page"),  # an Arabic-Indic digit three
@@ -176,3 +178,45 @@ def test_odd_queries_never_fail(client, query):
         response = client.get("/search", query_string={"q": query, "mode": mode})
         assert response.status_code in (200, 400), (query, mode)
         assert "<script>alert" not in response.get_data(as_text=True)
+
+
+
+def test_a_pasted_paragraph_is_searched_with_a_note_that_it_was_shortened(client):
+    response = client.get("/search", query_string={"q": PARAGRAPH}, headers=STAFF)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'class="query-notes"' in html and "most distinctive" in html
+    assert "more like this" in html
+    assert "/cases/vehicle-event-data-road-safety" in html
+
+
+def test_lessons_are_grouped_under_their_case_with_a_link_that_lists_them_all(client):
+    html = client.get("/search?q=partners+data&mode=keyword&per_page=50",
+                      headers=STAFF).get_data(as_text=True)
+    assert 'class="grouped-lessons"' in html
+    more = re.search(r'<a href="([^"]+)">Show all (\d+) matching lessons', html)
+    assert more, "no case with more matching lessons than shown"
+    url, count = unescape(more.group(1)), int(more.group(2))
+    assert "expand=" in url and "#hit-case-" in url
+    expanded = client.get(url.split("#")[0], headers=STAFF).get_data(as_text=True)
+    case_id = parse_qs(urlsplit(url).query)["expand"][0]
+    block = expanded[expanded.index(f'id="hit-case-{case_id}"'):]
+    block = block[:block.index('class="grouped-lessons-more"')]
+    assert block.count('class="grouped-lesson"') == count
+    assert "Show fewer lessons" in expanded
+
+
+def test_choosing_a_division_keeps_the_others_on_offer_and_two_are_alternatives(client):
+    html = client.get("/search?q=data", headers=STAFF).get_data(as_text=True)
+    one = client.get(facet_link(html, "Transport"), headers=STAFF).get_data(as_text=True)
+    two_url = facet_link(one, "Trade")
+    assert parse_qs(urlsplit(two_url).query)["division"] == ["transport", "trade"]
+    two = client.get(two_url, headers=STAFF).get_data(as_text=True)
+    count = int(re.search(r"([\d,]+) results?", one).group(1))
+    assert int(re.search(r"([\d,]+) results?", two).group(1)) > count
+    assert "Division: Transport" in two and "Division: Trade" in two
+
+
+def test_a_query_of_stop_words_says_it_has_no_searchable_words(client):
+    html = client.get("/search?q=the+and+of", headers=STAFF).get_data(as_text=True)
+    assert "No results" in html and "no searchable words" in html

@@ -14,6 +14,7 @@ import yaml
 
 from ..config import Settings
 from ..records import CaseNote
+from .cells import spreadsheet_safe
 from .validation import FIELDS
 
 CSV_COLUMNS = (*FIELDS, "extra", "body")
@@ -97,7 +98,8 @@ def to_json(notes: Iterable[CaseNote]) -> str:
 
 
 def to_csv(notes: Iterable[CaseNote]) -> str:
-    """One row per note: lists joined with "; ", lessons as "kind: text" joined with " | "."""
+    """One row per note: lists joined with "; ", lessons as "kind: text" joined with " | ";
+    every cell safe to open in a spreadsheet (``spreadsheet_safe``)."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
     writer.writeheader()
@@ -106,7 +108,7 @@ def to_csv(notes: Iterable[CaseNote]) -> str:
         row["partners"] = "; ".join(f"{p.name} ({p.type})" for p in note.partners)
         row["lessons"] = " | ".join(f"{lesson.kind}: {lesson.text}" for lesson in note.lessons)
         row["extra"] = json.dumps(note.extra, ensure_ascii=False, default=str) if note.extra else ""
-        writer.writerow(row)
+        writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
     return out.getvalue()
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, ValidationError
+from .cells import spreadsheet_value
 
 SHEET_SUFFIXES = (".csv", ".xlsx", ".json")
 
@@ -93,7 +94,7 @@ def _json_rows(path: Path) -> tuple[list[str], Iterator[Row]]:
 
 def cell_text(value: Any) -> str:
     """A cell as text: whole floats without ``.0`` (Excel stores years as floats), dates ISO,
-    lists (JSON) joined by "; "."""
+    lists (JSON) joined by "; ", and the quote exports put before formula characters taken off."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -108,7 +109,7 @@ def cell_text(value: Any) -> str:
         return "; ".join(cell_text(item) for item in value)
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
-    return str(value).strip()
+    return spreadsheet_value(str(value).strip())
 
 
 def _fail(path: Path, message: str) -> ValidationError:

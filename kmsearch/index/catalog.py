@@ -45,6 +45,15 @@ class Catalog:
         self.matrix = sparse.csr_matrix((data, indices, indptr), shape=shape)
         self._by_column = self.matrix.tocsc()
         self.start_years = np.array([d.start_year or 0 for d in self.docs], dtype=np.int32)
+        cases = {doc.case_id: number for number, doc in enumerate(self.docs) if doc.type == "case"}
+        extra = len(self.docs)
+        # each row's note: the row of its case document (or a number of its own when the case
+        # document is not catalogued), so lessons can be grouped under their note
+        self.note_of = np.fromiter(
+            (cases.get(doc.case_id, extra + row) for row, doc in enumerate(self.docs)),
+            dtype=np.int64, count=len(self.docs))
+        self.is_lesson = np.fromiter((doc.type == "lesson" for doc in self.docs), dtype=bool,
+                                     count=len(self.docs))
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -86,17 +95,25 @@ class Catalog:
     def mask(self, filters: Filters, viewer: Viewer) -> np.ndarray:
         """Rows that pass every filter and that the viewer may see."""
         mask = self.visible(viewer)
+        for part in self.filter_masks(filters).values():
+            mask &= part
+        return mask
+
+    def filter_masks(self, filters: Filters) -> dict[str, np.ndarray]:
+        """One mask per facet in force (``year`` for the year range), to combine or leave out:
+        a facet's own counts are taken without its own filter (disjunctive facets)."""
+        masks: dict[str, np.ndarray] = {}
         for name in FACETS:
             wanted = getattr(filters, name)
             if wanted:
-                mask &= self._any((name, value) for value in wanted)
+                masks[name] = self._any((name, value) for value in wanted)
         if filters.good_practice:
-            mask &= self._any([("good_practice", True)])
+            masks["good_practice"] = self._any([("good_practice", True)])
         if filters.year_from is not None or filters.year_to is not None:
             low = filters.year_from if filters.year_from is not None else YEAR_RANGE[0]
             high = filters.year_to if filters.year_to is not None else YEAR_RANGE[1]
-            mask &= self._any(("year", y) for y in range(low, high + 1))
-        return mask
+            masks["year"] = self._any(("year", y) for y in range(low, high + 1))
+        return masks
 
     def rows_of(self, keys: Iterable[str]) -> np.ndarray:
         rows = self.rows

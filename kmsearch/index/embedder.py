@@ -41,15 +41,26 @@ def model_path() -> Path:
 
 
 class Embedder:
-    """All-MiniLM-L6-v2 on the CPU: tokenizer at hand, model loaded on first ``embed``."""
+    """All-MiniLM-L6-v2 on the CPU: tokenizer at hand, model loaded on first ``embed``.
 
-    name = MODEL_NAME
+    ``backend`` "onnx" runs the model exported to int8 ONNX (made once from the local model and
+    kept in ``export_dir``; see ``benchmarks/embed_bench.py``); "torch", or onnxruntime
+    missing, runs it with sentence-transformers on PyTorch. The two give slightly different
+    vectors, so ``name`` (the embedding cache's key) tells them apart.
+    """
+
     dimension = DIMENSION
 
-    def __init__(self, path: Path | None = None, *, threads: int = 0, batch_size: int = 32):
+    def __init__(self, path: Path | None = None, *, threads: int = 0, batch_size: int = 32,
+                 backend: str = "torch", export_dir: Path | None = None):
+        from . import onnxmodel
+
         self.path = path or model_path()
         self.threads = threads or min(os.cpu_count() or 1, 4)
         self.batch_size = max(1, batch_size)
+        self.backend = "onnx" if backend == "onnx" and onnxmodel.available() else "torch"
+        self.name = MODEL_NAME + (" int8-onnx" if self.backend == "onnx" else "")
+        self.export_dir = export_dir or Settings.from_env().index_dir / "models"
         config = json.loads((self.path / "sentence_bert_config.json").read_text(encoding="utf-8"))
         self.max_tokens: int = int(config["max_seq_length"])
         self._tokenizer = _load_tokenizer(self.path / "tokenizer.json")
@@ -103,6 +114,16 @@ class Embedder:
         return self._model
 
     def _load_model(self) -> Any:
+        if self.backend == "onnx":
+            from . import onnxmodel
+
+            try:
+                exported = onnxmodel.exported_model(self.path, self.export_dir)
+                return onnxmodel.OnnxEncoder(exported, self.path / "tokenizer.json",
+                                             threads=self.threads, max_tokens=self.max_tokens)
+            except Exception as exc:  # noqa: BLE001 - any failure: the torch path still works
+                logger.warning("the int8 ONNX model could not be made or loaded (%s: %s); "
+                               "embedding with PyTorch", type(exc).__name__, exc)
         for variable in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_PROGRESS_BARS"):
             os.environ.setdefault(variable, "1")
         # Idle OpenMP threads sleep instead of spinning: with spinning, one busy core made a
@@ -127,6 +148,10 @@ class Embedder:
 
 
 def _encode(model: Any, texts: list[str]) -> np.ndarray:
+    from .onnxmodel import OnnxEncoder
+
+    if isinstance(model, OnnxEncoder):
+        return model.encode(texts)
     return model.encode(
         texts,
         batch_size=len(texts),
@@ -163,6 +188,8 @@ def get_embedder(threads: int = 0, batch_size: int = 0) -> Embedder:
                 _embedder = Embedder(
                     threads=threads or settings.embed_threads,
                     batch_size=batch_size or settings.embed_batch_size,
+                    backend=settings.embed_backend,
+                    export_dir=settings.index_dir / "models",
                 )
     return _embedder
 

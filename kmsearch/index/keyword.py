@@ -6,6 +6,7 @@ Uses whoosh-reloaded (imported as ``whoosh``), the maintained fork of Whoosh 2.7
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -24,18 +25,20 @@ from ..documents import IndexDoc
 from ..errors import KmsearchError
 from ..taxonomy import Taxonomy
 from .postings import SegmentArrays, Snapshot
-from .querysyntax import STEMMING, TEXT_FIELDS, QuerySyntax, filter_query, without_negations
+from .querysyntax import STEMMING, TEXT_FIELDS, QuerySyntax, without_negations
 from .snippets import snippet
 from .spelling import suggest
 
 __all__ = [
-    "IndexBusy", "IndexCorrupt", "KeywordHit", "KeywordIndex", "KeywordResult", "filter_query",
+    "Allowed", "IndexBusy", "IndexCorrupt", "KeywordHit", "KeywordIndex", "KeywordResult",
     "keyword_schema",
 ]
 
+# Given the keys of the index version searched (by document number), which documents may match.
+Allowed = Callable[[np.ndarray], np.ndarray]
+
 FILTER_FIELDS = ("division", "nexus", "sdg", "ptype", "partnertype", "year", "status", "kind",
                  "good_practice", "visibility", "state")
-SORTS = ("relevance", "date")
 SNIPPETS = 20
 BATCH = 1000
 SPELLING = StandardAnalyzer()
@@ -88,6 +91,8 @@ class KeywordResult:
     # index version searched, one shared array per version, so callers can cache a mapping)
     docnums: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     keys: np.ndarray = field(default_factory=lambda: np.zeros(0, object))
+    # every live document the query matches, allowed or not (callers mask them again)
+    unfiltered: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def matched(self) -> list[str]:
@@ -224,34 +229,64 @@ class KeywordIndex:
                         hashes[arrays.keys[docnum]] = value.decode()
             return hashes
 
-    def search(self, text: str, *, filter: query.Query | None = None, limit: int = 100,
-               sort: str = "relevance", snippets: int = SNIPPETS) -> KeywordResult:
-        """Rank the documents matching ``text`` among those ``filter`` accepts.
+    def search(self, text: str, *, allowed: Allowed | None = None, limit: int = 100,
+               by_date: bool = False, snippets: int = SNIPPETS) -> KeywordResult:
+        """Rank the documents matching ``text`` among those ``allowed`` accepts.
 
-        Pass ``filter_query(filters, viewer)``: documents it rejects are excluded before
-        scoring, counting and suggesting (None searches everything, hidden notes included).
-        Only the first ``snippets`` hits get a snippet (highlighting is the slow part); see
-        ``snippets_for``. Scores are BM25F, also when sorting by date (newest first).
+        ``allowed`` maps the searched version's keys to a mask (the caller's filters and
+        visibility): documents it rejects are excluded before ranking, counting and suggesting
+        (None searches everything, hidden notes included). Only the first ``snippets`` hits get
+        a snippet (highlighting is the slow part); see ``snippets_for``. Scores are BM25F, also
+        when sorting by date (newest first).
         """
-        if sort not in SORTS:
-            raise ValueError(f"unknown sort {sort!r}; expected one of {', '.join(SORTS)}")
         q = self.parse_query(text)
         with self._read_lock:
             snapshot = self._current()
-            allowed = None if filter is None else snapshot.allowed(filter)
+            permitted = None if allowed is None else allowed(snapshot.keys)
             mask, scores = snapshot.evaluate(q)
-            if allowed is not None:
-                mask &= allowed
+            unfiltered = np.flatnonzero(mask)
+            if permitted is not None:
+                mask &= permitted
             docnums = np.flatnonzero(mask)
             hits: list[KeywordHit] = []
             if limit > 0 and len(docnums):
-                ranked = snapshot.ranked(mask, scores, limit, by_date=sort == "date")
+                ranked = snapshot.ranked(mask, scores, limit, by_date=by_date)
                 hits = [KeywordHit(snapshot.keys[d], float(scores[d])) for d in ranked]
                 terms = _snippet_terms(q, snapshot.searcher)
                 for hit, docnum in zip(hits[:snippets], ranked, strict=False):
                     hit.snippet = snippet(snapshot.searcher.stored_fields(docnum), terms)
-            suggestion = suggest(snapshot, self.syntax, text, q, allowed)
-            return KeywordResult(hits, len(docnums), suggestion, docnums, snapshot.keys)
+            suggestion = suggest(snapshot, self.syntax, text, q, permitted)
+            return KeywordResult(hits, len(docnums), suggestion, docnums, snapshot.keys,
+                                 unfiltered)
+
+    def matching(self, q: query.Query) -> KeywordResult:
+        """Every live document ``q`` matches (no ranking): how query-text filters are applied."""
+        with self._read_lock:
+            snapshot = self._current()
+            docnums = np.flatnonzero(snapshot.evaluate(q)[0])
+            return KeywordResult([], len(docnums), None, docnums, snapshot.keys, docnums)
+
+    def informative_words(self, text: str, limit: int) -> tuple[list[str], int]:
+        """The ``limit`` words of ``text`` found in fewest documents (but in some), in text order,
+        and how many distinct searchable words the text had: long text cut to what counts."""
+        seen: dict[str, str] = {}
+        for token in STEMMING(text, mode="query", positions=False):
+            seen.setdefault(token.text, token.text)
+        words = list(seen)
+        if len(words) <= limit:
+            return [w for w in _plain_words(text)], len(words)
+        with self._read_lock:
+            searcher = self._current().searcher
+            frequency = {w: sum(searcher.doc_frequency(f, w) for f in TEXT_FIELDS) for w in words}
+        ranked = sorted((w for w in words if frequency[w]), key=lambda w: (frequency[w], w))
+        keep = set(ranked[:limit])
+        chosen, used = [], set()
+        for word in _plain_words(text):
+            stems = [t.text for t in STEMMING(word, mode="query")]
+            if stems and stems[0] in keep and stems[0] not in used:
+                used.add(stems[0])
+                chosen.append(word)
+        return chosen, len(words)
 
     def snippets_for(self, text: str, keys: Iterable[str]) -> dict[str, str]:
         """Snippets of the documents with ``keys`` for the query ``text``; unknown keys left out."""
@@ -287,6 +322,11 @@ class KeywordIndex:
             if self._snapshot is not None:
                 self._snapshot.searcher.close()
                 self._snapshot = None
+
+
+def _plain_words(text: str) -> list[str]:
+    """The words of ``text`` with every query-syntax character dropped."""
+    return re.findall(r"\w+", text)
 
 
 def _open(directory: Path) -> index.Index:

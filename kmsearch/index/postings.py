@@ -2,9 +2,20 @@
 
 Whoosh's matchers walk postings one document at a time in Python, about 100 ms for two common
 words over 45,000 documents. Here each posting list is read once per (immutable) segment into
-arrays, and queries combine them with numpy, giving Whoosh's own BM25F scores in a millisecond
-or two. Query kinds without a vectorised form (phrases) fall back to Whoosh's matching, which
-costs up to ~0.2 s for a phrase of words that most notes contain.
+arrays, and queries combine them with numpy in a millisecond or two. Query kinds without a
+vectorised form (phrases) fall back to Whoosh's matching, which costs up to ~0.2 s for a phrase
+of words that most notes contain.
+
+Scoring is textbook BM25F (Robertson and Zaragoza, "The Probabilistic Relevance Framework",
+2009, section 3.3): each word's frequencies in the fields are length-normalised per field and
+weighted, summed into one pseudo-frequency, and saturated ONCE::
+
+    tf~(w, d) = sum over fields f of weight_f * tf(w, d, f) / (1 - b_f + b_f * len_f / avglen_f)
+    score(w, d) = idf(w) * tf~ * (k1 + 1) / (k1 + tf~)
+    idf(w) = ln(1 + (N - df(w) + 0.5) / (df(w) + 0.5))
+
+where df counts the documents holding the word in any field. A document's score is the sum over
+the query's words. The parameters were tuned on SciFact's training claims (see the README).
 """
 
 from __future__ import annotations
@@ -16,12 +27,20 @@ from whoosh import query
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
-# whoosh.scoring.BM25F's defaults, so that scores equal Whoosh's
-B = 0.75
-K1 = 1.2
+# BM25F saturation and per-field length normalisation (fields not listed use DEFAULT_B).
+# k1, and b of title and body, tuned on SciFact's training claims (benchmarks/tune_keyword.py;
+# nDCG@10 there from 0.684 to 0.703). SciFact has no summary, lessons or partners: they keep
+# the usual 0.75.
+K1 = 2.0
+FIELD_B = {"title": 0.9, "summary": 0.75, "body": 0.95, "lessons": 0.75, "partners": 0.75}
+DEFAULT_B = 0.75
+# Scores of an implicit OR of words are multiplied by (share of words matched) ** COORDINATION;
+# 0 leaves plain BM25F, which already rewards matching more words.
+COORDINATION = 0.0
 CACHED_POSTINGS = 6_000_000  # per segment: at 8 bytes each, at most 48 MB
 WARM_DOC_FREQUENCY = 300  # warm() reads the posting lists of words in this many documents
 CACHED_FILTERS = 32
+CACHED_WORDS = 5_000  # words' BM25F frequencies kept per index version
 NO_YEAR = 0
 
 
@@ -33,8 +52,9 @@ class SegmentArrays:
         self.keys = np.array(list(reader.column_reader("key")), dtype=object)
         years = np.array(list(reader.column_reader("start_year")), dtype=np.int64)
         self.start_years = np.where(years > 9999, NO_YEAR, years).astype(np.int32)
+        # a document without the field has length 0 (Whoosh may say None)
         self.lengths = {
-            name: np.fromiter((reader.doc_field_length(d, name, 1) for d in range(size)),
+            name: np.fromiter((reader.doc_field_length(d, name, 0) or 0 for d in range(size)),
                               np.float32, size)
             for name in scored_fields
         }
@@ -102,7 +122,13 @@ class Snapshot:
         self.start_years = _concatenate([a.start_years for a in arrays], np.int32)
         self.lengths = {name: _concatenate([a.lengths[name] for a in arrays], np.float32)
                         for name in scored_fields}
+        self.count = int(np.count_nonzero(live))
+        # BM25F's average field length over the live documents (those without the field count 0)
+        self.averages = {name: float(lengths[live].mean()) if self.count else 1.0
+                         for name, lengths in self.lengths.items()}
+        self.averages = {name: average or 1.0 for name, average in self.averages.items()}
         self._filters: OrderedDict[query.Query, np.ndarray] = OrderedDict()
+        self._words: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
     def allowed(self, q: query.Query) -> np.ndarray:
         """The documents a filter query accepts, cached for this version of the index."""
@@ -137,6 +163,8 @@ class Snapshot:
             return self._empty()
         if isinstance(q, query.Every):
             return self.live.copy(), np.zeros(self.size, dtype=np.float32)
+        if isinstance(q, query.Or) and _one_word(q, self.lengths):
+            return self._bm25f(q.subqueries, q.boost)
         if isinstance(q, query.And | query.Or):
             results = [self._evaluate(child) for child in q.subqueries]
             if not results:
@@ -147,10 +175,12 @@ class Snapshot:
             for child_mask, child_scores in results:
                 combine(mask, child_mask, out=mask)
                 scores += child_scores
-            if isinstance(q, query.Or) and q.scale is not None and len(results) > 1:
-                # coordination: a document matching k of n words keeps k/n of its score
+            if (COORDINATION and isinstance(q, query.Or) and q.scale is not None
+                    and len(results) > 1):
+                # coordination: a document matching k of n words keeps (k/n)^c of its score
                 matched = np.sum([child_mask for child_mask, _ in results], axis=0)
-                scores *= matched.astype(np.float32) / np.float32(len(results))
+                share = matched.astype(np.float32) / np.float32(len(results))
+                scores *= share ** np.float32(COORDINATION)
             return mask, _within(mask, scores, q.boost)
         if isinstance(q, query.Not):
             # like Whoosh, a constant score for every document the clause does not exclude
@@ -175,19 +205,56 @@ class Snapshot:
         return self._by_whoosh(q)
 
     def _term(self, q: query.Term) -> tuple[np.ndarray, np.ndarray]:
+        return self._bm25f([q])
+
+    def _bm25f(self, terms: list[query.Term], boost: float = 1.0
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """One word sought in several fields (``terms``, one per field, boost = field weight)."""
+        found, pseudo = self._pseudo_frequency(terms)
         mask, scores = self._empty()
-        if q.fieldname not in self.searcher.schema:
-            return mask, scores
-        btext = self.searcher.schema[q.fieldname].to_bytes(q.text)
-        docnums, weights = self.postings(q.fieldname, btext)
-        mask[docnums] = True
-        if q.fieldname in self.lengths and len(docnums):
-            idf = self.searcher.idf(q.fieldname, btext)
-            average = self.searcher.avg_field_length(q.fieldname) or 1
-            lengths = self.lengths[q.fieldname][docnums]
-            norm = K1 * ((1 - B) + B * lengths / average)
-            scores[docnums] = q.boost * idf * (weights * (K1 + 1)) / (weights + norm)
+        mask[found] = True
+        if len(found):
+            idf = np.log(1 + (self.count - len(found) + 0.5) / (len(found) + 0.5))
+            scores[found] = np.float32(boost * idf) * pseudo * np.float32(K1 + 1) / (pseudo + K1)
         return mask, scores
+
+    def _pseudo_frequency(self, terms: list[query.Term]) -> tuple[np.ndarray, np.ndarray]:
+        """The live documents holding the word in any of the fields, and their BM25F weighted,
+        length-normalised frequency; cached for this version of the index (a query's words
+        are each one dictionary lookup after the first search with them)."""
+        key = tuple((t.fieldname, t.text, t.boost, FIELD_B.get(t.fieldname, DEFAULT_B))
+                    for t in terms)
+        cached = self._words.get(key)
+        if cached is not None:
+            return cached
+        docs, contributions = [], []
+        for term in terms:
+            if term.fieldname not in self.searcher.schema:
+                continue
+            btext = self.searcher.schema[term.fieldname].to_bytes(term.text)
+            docnums, weights = self.postings(term.fieldname, btext)
+            if not len(docnums):
+                continue
+            docs.append(docnums)
+            if term.fieldname in self.lengths:
+                b = FIELD_B.get(term.fieldname, DEFAULT_B)
+                lengths = self.lengths[term.fieldname][docnums]
+                norm = (1 - b) + b * lengths / self.averages[term.fieldname]
+                contributions.append(np.float32(term.boost) * weights / norm)
+            else:
+                contributions.append(np.zeros(len(docnums), dtype=np.float32))
+        if docs:
+            found, inverse = np.unique(np.concatenate(docs), return_inverse=True)
+            pseudo = np.bincount(inverse, weights=np.concatenate(contributions)
+                                 ).astype(np.float32)
+            live = self.live[found]
+            entry = (found[live], pseudo[live])
+        else:
+            entry = (_NO_IDS, _NO_WEIGHTS)
+        if len(self._words) >= CACHED_WORDS:
+            self._words.pop(next(iter(self._words)))
+        self._words[key] = entry
+        return entry
 
     def _by_whoosh(self, q: query.Query) -> tuple[np.ndarray, np.ndarray]:
         """Phrases and other positional queries: Whoosh finds them; their words give the score."""
@@ -196,7 +263,7 @@ class Snapshot:
         scores = np.zeros(self.size, dtype=np.float32)
         if isinstance(q, query.Phrase):
             for word in q.words:
-                scores += self._term(query.Term(q.fieldname, word))[1]
+                scores += self._bm25f([query.Term(q.fieldname, word)])[1]
             scores *= q.boost
         return mask, scores * mask
 
@@ -219,6 +286,15 @@ class Snapshot:
 
 _NO_IDS = np.zeros(0, dtype=np.int32)
 _NO_WEIGHTS = np.zeros(0, dtype=np.float32)
+
+
+def _one_word(q: query.Or, scored: dict) -> bool:
+    """Whether ``q`` is one word sought in several scored fields, to be scored as BM25F."""
+    children = q.subqueries
+    return bool(children) and all(
+        type(child) is query.Term and child.fieldname in scored and child.text == children[0].text
+        for child in children
+    )
 
 
 def _within(mask: np.ndarray, scores: np.ndarray, boost: float) -> np.ndarray:

@@ -9,18 +9,19 @@ a facet, by code or display name, and is always required.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from whoosh import query
-from whoosh.analysis import StemmingAnalyzer
 from whoosh.fields import ID, TEXT, Schema
 from whoosh.qparser import FieldAliasPlugin, MultifieldParser, OrGroup, SingleQuotePlugin
 
-from ..access import Viewer
-from ..filters import YEAR_RANGE, Filters
+from ..languages import detect
 from ..taxonomy import Taxonomy
+from .language import LanguageAnalyzer, query_language
 
-# English Porter stemming and stop words, shared by indexing, parsing and highlighting.
-STEMMING = StemmingAnalyzer()
+# Stop words and stemming in the text's language (English, French, Russian), accents folded;
+# shared by indexing, parsing and spelling.
+STEMMING = LanguageAnalyzer()
 # BM25F field boosts, applied at query time so that tuning them needs no re-index.
 FIELD_BOOSTS = {"title": 4.0, "summary": 2.0, "lessons": 2.0, "body": 1.0, "partners": 0.7}
 TEXT_FIELDS = tuple(FIELD_BOOSTS)
@@ -50,6 +51,26 @@ _WORD = re.compile(r"\w+")
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
 
 
+# Fields a user may type as ``name:value``; a clause on one of them restricts, it does not rank.
+RESTRICTING = {*QUERY_FILTERS, "ptype", "partners", "title", "partnertype"}
+
+
+@dataclass(frozen=True)
+class QueryParts:
+    """A query string split into what ranks (free text) and what restricts (typed filters).
+
+    ``restriction`` is applied as a filter in every search arm; ``words`` is the free text the
+    semantic arm embeds; ``searchable`` says whether any free-text word is left to rank by;
+    ``notes`` say why parts of the query could not be searched.
+    """
+
+    restriction: query.Query | None
+    words: str
+    searchable: bool
+    notes: tuple[str, ...] = field(default=())
+    text: str = ""  # the query less what cannot be searched, for the keyword arm
+
+
 class QuerySyntax:
     """Parses query strings; values of fielded filters resolve through ``taxonomy`` when given."""
 
@@ -68,6 +89,13 @@ class QuerySyntax:
 
     def parse(self, text: str) -> query.Query:
         """The query for ``text``; never raises: broken syntax falls back to the plain words."""
+        token = query_language.set(detect(text))
+        try:
+            return self._parse(text)
+        finally:
+            query_language.reset(token)
+
+    def _parse(self, text: str) -> query.Query:
         text = self.clip(text)
         if not _WORD.search(text):
             return query.Every()
@@ -82,6 +110,27 @@ class QuerySyntax:
         except Exception:  # noqa: BLE001 - any parser failure means: search the words instead
             return self.plain_words(text)
         return self.plain_words(text) if parsed is query.NullQuery else parsed
+
+    def split(self, text: str) -> QueryParts:
+        """The typed filters of ``text`` apart from its free-text words, with notes on what
+        could not be searched (stop words only, too short or leading wildcards)."""
+        notes = _wildcard_notes(text)
+        if notes:  # search the rest of the query, without the wildcards it cannot search
+            text = _WILDCARD.sub(lambda m: " " if _unsearchable(m) else m.group(0), text)
+        q = self.parse(text)
+        conjuncts = list(q.subqueries) if isinstance(q, query.And) else [q]
+        restricting = [c for c in conjuncts if _is_restriction(c)]
+        ranking = [c for c in conjuncts if not _is_restriction(c)]
+        restriction = None
+        if restricting:
+            restriction = restricting[0] if len(restricting) == 1 else query.And(restricting)
+        searchable = any(_has_text(c) for c in ranking)
+        words = _free_words(text, self._known_fields)
+        if not searchable and not restricting and not notes and _WORD.search(text):
+            notes.append("The query has no searchable words: words such as “the”, “and” or "
+                         "“of” and punctuation are not searched. Add a more specific word.")
+        return QueryParts(restriction, words if searchable else "", searchable, tuple(notes),
+                          " ".join(text.split()))
 
     def plain_words(self, text: str) -> query.Query:
         """Every word of ``text`` in any text field, ignoring all syntax."""
@@ -164,20 +213,89 @@ class QuerySyntax:
         return found
 
 
+def _leaf_fields(q: query.Query) -> set[str]:
+    return {f for leaf in q.leaves() if (f := getattr(leaf, "fieldname", None))}
+
+
+def _is_restriction(q: query.Query) -> bool:
+    """A clause on typed fields only: ``division:x``, ``NOT status:y``, ``title:z``, ``partner:w``.
+
+    A free word is searched in every text field at once, so a clause naming one text field was
+    typed as ``field:value``.
+    """
+    names = _leaf_fields(q)
+    if not names:
+        return False
+    text = names & set(TEXT_FIELDS)
+    return names <= RESTRICTING and (not text or len(names) == 1)
+
+
+def _has_text(q: query.Query) -> bool:
+    """Whether a ranking clause can match any free-text word (stop words parse to nothing)."""
+    if q is query.NullQuery or isinstance(q, query.Every | query.Not):
+        return False
+    return bool(_leaf_fields(without_negations(q)) & set(TEXT_FIELDS))
+
+
+_WILDCARD = re.compile(r"(?<![\w:])(\w*)[*?][\w*?]*")
+
+
+def _unsearchable(match: re.Match) -> bool:
+    return len(match.group(1)) < MIN_WILDCARD_PREFIX
+
+
+def _wildcard_notes(text: str) -> list[str]:
+    notes = []
+    for match in filter(_unsearchable, _WILDCARD.finditer(text)):
+        literal = match.group(1)
+        if not literal:
+            notes.append(f"“{match.group(0)}” was not searched: a wildcard cannot start a "
+                         "word; type at least the first three letters, as in “statist*”.")
+        else:
+            notes.append(f"“{match.group(0)}” was not searched: a wildcard needs at least "
+                         f"{MIN_WILDCARD_PREFIX} letters before it, as in “statist*”.")
+    return list(dict.fromkeys(notes))
+
+
+_FIELDED = re.compile(r"\b(\w+):(\"[^\"]*\"|\[[^\]]*\]|\([^)]*\)|\S+)")
+
+
+def _free_words(text: str, known: set[str]) -> str:
+    """``text`` without its ``field:value`` clauses, operators and syntax characters."""
+    def drop(match: re.Match) -> str:
+        return " " if match.group(1).lower() in known else match.group(0)
+
+    kept = _FIELDED.sub(drop, text)
+    words = [w for w in re.findall(r"[\w'-]+", kept) if w not in _OPERATORS]
+    return " ".join(words)
+
+
 def _coordinate(q: query.Query) -> query.Query:
-    """Regroup the words of an implicit OR: ``a b NOT c division:x`` is (a OR b, coordinated)
-    AND NOT c AND division:x, each word's fields kept together so coordination counts words."""
+    """Regroup the words of an implicit OR: ``a b NOT c division:x division:z title:y`` is
+    (a OR b, coordinated) AND NOT c AND (division:x OR division:z) AND title:y (typed filters
+    are required), each word's fields kept together so coordination counts words."""
     if not isinstance(q, query.Or):
         return q
     facets: list[query.Query] = []
+    by_field: dict[frozenset[str], list[query.Query]] = {}
     words: dict[object, list[query.Query]] = {}
     for child in q.subqueries:
-        if _is_facet_clause(child) or isinstance(child, query.Not):
+        names = _leaf_fields(child)
+        if isinstance(child, query.Not):
             facets.append(child)
-            continue
-        same_word = isinstance(child, query.Term) and child.fieldname in TEXT_FIELDS
-        words.setdefault(child.text if same_word else id(child), []).append(child)
-    clauses = [group[0] if len(group) == 1 else query.Or(group) for group in words.values()]
+        elif names and not names & set(TEXT_FIELDS):
+            by_field.setdefault(frozenset(names), []).append(child)
+        else:
+            words.setdefault(_word_key(child), []).append(child)
+    # values of one facet are alternatives, as in URL filters; normalize() has also merged
+    # a parenthesised ``(division:a OR division:b)`` into this OR, which this restores
+    facets += [group[0] if len(group) == 1 else query.Or(group) for group in by_field.values()]
+    clauses = []
+    for group in words.values():
+        if len(group) == 1 and len(TEXT_FIELDS) > 1 and _is_restriction(group[0]):
+            facets.append(group[0])  # one text field only: typed as ``title:y``
+        else:
+            clauses.append(group[0] if len(group) == 1 else query.Or(group))
     if len(clauses) > 1:
         facets.append(query.Or(clauses, boost=q.boost, scale=COORDINATED))
     elif clauses:
@@ -185,9 +303,13 @@ def _coordinate(q: query.Query) -> query.Query:
     return facets[0] if len(facets) == 1 else query.And(facets)
 
 
-def _is_facet_clause(q: query.Query) -> bool:
-    names = {name for name, _ in q.iter_all_terms()}
-    return bool(names) and not names & set(TEXT_FIELDS)
+def _word_key(q: query.Query) -> object:
+    """What the clauses the parser made for one word (one per text field) have in common."""
+    if isinstance(q, query.Phrase):
+        return ("phrase", tuple(q.words))
+    if isinstance(q, query.Term | query.Prefix | query.Wildcard):
+        return (type(q).__name__, q.text, getattr(q, "startchar", None))
+    return id(q)
 
 
 def without_negations(q: query.Query) -> query.Query:
@@ -219,49 +341,3 @@ def _year_text(value: object) -> str | None:
     if not str(value).isdigit():
         raise ValueError(f"{value!r} is not a year")
     return f"{int(value):04d}"
-
-
-def filter_query(
-    filters: Filters, viewer: Viewer, states: tuple[str, ...] = ("published",)
-) -> query.Query:
-    """Exactly the documents that pass ``filters.matches`` and ``access.can_see`` for ``viewer``."""
-    clauses = [_visible_to(viewer), _any("state", states)]
-    facets = {
-        "division": filters.division,
-        "nexus": filters.nexus,
-        "sdg": filters.sdg,
-        "ptype": filters.partnership_type,
-        "partnertype": filters.partner_type,
-        "status": filters.status,
-        "kind": filters.kind,
-        "type": filters.type,
-    }
-    clauses += [_any(field, values) for field, values in facets.items() if values]
-    if filters.good_practice:
-        clauses.append(query.Term("good_practice", "true"))
-    if filters.year_from is not None or filters.year_to is not None:
-        low = filters.year_from if filters.year_from is not None else YEAR_RANGE[0]
-        high = filters.year_to if filters.year_to is not None else YEAR_RANGE[1]
-        clauses.append(query.TermRange("year", _year_text(low), _year_text(high)))
-    return query.And(clauses)
-
-
-def _visible_to(viewer: Viewer) -> query.Query:
-    """The index form of ``access.can_see``."""
-    allowed: list[query.Query] = [query.Term("visibility", "public")]
-    if viewer.signed_in:
-        allowed.append(query.Term("visibility", "internal"))
-        if viewer.sees_all_restricted:
-            allowed.append(query.Term("visibility", "restricted"))
-        elif "contributor" in viewer.roles and viewer.divisions:
-            allowed.append(
-                query.And([query.Term("visibility", "restricted"),
-                           _any("division", viewer.divisions)])
-            )
-    return query.Or(allowed)
-
-
-def _any(fieldname: str, values) -> query.Query:
-    if not values:
-        return query.NullQuery
-    return query.Or([query.Term(fieldname, str(value)) for value in values])

@@ -12,7 +12,7 @@ from collections import Counter
 from functools import lru_cache
 from html import escape
 
-from whoosh.lang.porter import stem
+from .language import stem
 
 SNIPPET_FIELDS = ("summary", "lessons", "body")
 SNIPPET_CHARS = 260
@@ -21,7 +21,14 @@ SCANNED_CHARS = 2**15  # like Whoosh's highlighter, look for matches in the firs
 # a token of whoosh.analysis.RegexTokenizer (which the stemming analyzer uses) starting with
 # one of the given prefixes, found only where that tokenizer starts a token
 _CANDIDATE = r"(?<!\w)(?<!\w\.)(?=(?i:{prefixes}))\w+(?:\.?\w+)*"
-_HEADING = re.compile(r"(^|\n)#+\s*")
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]*([^\n]*)", re.M)
+_LIST_ITEM = re.compile(r"^[ \t]*(?:[-*+]|\d{1,3}[.)])[ \t]+(?:\[[ xX]\][ \t]+)?([^\n]*)", re.M)
+_QUOTE = re.compile(r"^[ \t]{0,3}>[ \t]?", re.M)
+_RULE = re.compile(r"^[ \t]*[-*_|:][-*_|: \t]{2,}$", re.M)  # rules, and a table's header rule
+_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__|\*|~~)(?=\S)([^\n]+?)(?<=\S)\1")
+_UNDERSCORE = re.compile(r"(?<!\w)_(?=\S)([^\n]+?)(?<=\S)_(?!\w)")
+_CODE = re.compile(r"`+([^`\n]*)`+")
 
 
 @lru_cache(maxsize=100_000)
@@ -35,6 +42,40 @@ def _candidates(stems: frozenset[str]) -> re.Pattern:
     return re.compile(_CANDIDATE.format(prefixes="|".join(prefixes)))
 
 
+@lru_cache(maxsize=2048)
+def plain_text(markdown: str) -> str:
+    """Markdown as the words a reader sees: no list dashes, heading hashes, emphasis stars,
+    link syntax, quote marks or table rules; a list item ends with "; " unless punctuated."""
+    text = _RULE.sub("", markdown)
+    if "#" in text:
+        text = _HEADING.sub(lambda m: m.group(1).rstrip(" \t#"), text)
+    text = _LIST_ITEM.sub(_item, text)
+    if ">" in text:
+        text = _QUOTE.sub("", text)
+    if "](" in text:
+        text = _LINK.sub(r"\1", text)
+    if "`" in text:
+        text = _CODE.sub(r"\1", text)
+    if "*" in text or "~" in text or "__" in text:
+        text = _EMPHASIS.sub(r"\2", text)
+    if "_" in text:
+        text = _UNDERSCORE.sub(r"\1", text)
+    return text.replace("|", " ")
+
+
+def _item(match: re.Match) -> str:
+    item = match.group(1).rstrip()
+    return item + ("" if item[-1:] in ".!?:;," else ";")
+
+
+def shorten(text: str, limit: int = SNIPPET_CHARS) -> str:
+    """Plain ``text`` cut at a word near ``limit`` characters, HTML-escaped."""
+    text = " ".join(plain_text(text).split())
+    if len(text) > limit:
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + " …"
+    return escape(text, quote=False)
+
+
 def snippet(stored: dict, terms: dict[str, set[str]]) -> str:
     """The passage with the most distinct query words, from the summary first, marked.
 
@@ -44,7 +85,7 @@ def snippet(stored: dict, terms: dict[str, set[str]]) -> str:
     best: tuple[tuple[int, int, int], str, list[re.Match]] | None = None
     for order, fieldname in enumerate(SNIPPET_FIELDS):
         words = terms.get(fieldname)
-        text = _HEADING.sub(r"\1", stored.get(fieldname) or "")
+        text = plain_text(stored.get(fieldname) or "")
         if not words or not text:
             continue
         candidates = _candidates(frozenset(words)).finditer(text, 0, SCANNED_CHARS)
@@ -107,8 +148,4 @@ def _word_boundary(text: str, index: int, forward: bool) -> int:
 
 def opening(stored: dict) -> str:
     """The escaped start of the summary, lesson or body, cut at a word near ``SNIPPET_CHARS``."""
-    text = next((stored[f] for f in SNIPPET_FIELDS if stored.get(f)), "")
-    text = " ".join(_HEADING.sub(r"\1", text).split())
-    if len(text) > SNIPPET_CHARS:
-        text = text[:SNIPPET_CHARS].rsplit(" ", 1)[0] + " …"
-    return escape(text, quote=False)
+    return shorten(next((stored[f] for f in SNIPPET_FIELDS if stored.get(f)), ""))

@@ -1,11 +1,19 @@
 """'Did you mean': corrected query strings for misspelt words, that never reveal hidden notes.
 
-Candidates come from the unstemmed ``spelling`` field of the whole index, but a correction is
-only offered when the corrected word, and then the corrected query, match a document that the
-search's filter lets through: words found only in hidden notes are never suggested.
+A word is only corrected when it is neither in the index (in more than RARE documents the
+search may show) nor a common word of the query's language (``wordfreq``'s Zipf frequency at
+least COMMON_ZIPF, offline): "car", "went", "men" and "leak" are left alone even in a library
+that never mentions them. Candidates come from the unstemmed ``spelling`` field of the whole
+index, but a correction is only offered when the corrected word matches a document that the
+search's filter lets through (words found only in hidden notes are never suggested), and the
+corrected query finds a document that the original query does not.
+
+Measured on ``tests/data/spelling``: see the README's "Did you mean" figures.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 from whoosh import query
@@ -23,39 +31,63 @@ LONGEST_WORD = 30  # longer "words" are pasted codes or noise, not misspellings
 # is at least COMMONER times more frequent (a typo that slipped into a note, say).
 RARE = 2
 COMMONER = 20
+# Zipf frequency (log10 of uses per billion words) from which a word is common in its language:
+# the commonest real misspelling in tests/data/spelling ("goverment") is at 2.7, the rarest
+# correct word of the correct queries absent from the sample library ("invoices") at 3.1.
+COMMON_ZIPF = 3.0
 
 
 def suggest(snapshot: Snapshot, syntax: QuerySyntax, text: str, q: query.Query,
-            allowed: np.ndarray | None) -> str | None:
+            allowed: np.ndarray | None, language: str = "en") -> str | None:
     """The query ``text`` with its misspelt words corrected, or None when nothing is better.
 
     ``q`` is ``text`` parsed and ``allowed`` the documents the search may show: a word is
-    misspelt when no allowed document has it (or very few, and a neighbour is much commoner).
+    misspelt when no allowed document has it (or very few, and a neighbour is much commoner)
+    and it is not a common word of ``language``.
     """
     reader = snapshot.searcher.reader()
     text = syntax.clip(text)
     corrections: dict[tuple[int, int], str] = {}
+    # The original ranks worse when a corrected word matched no note at all (it scored nothing),
+    # or was a non-word whose stem matched by chance (same notes; the spelling is still wrong).
+    ranks_worse = False
     for (start, end), stem in syntax.spans(q).items():
-        if end - start > LONGEST_WORD:
+        word = text[start:end].casefold()
+        if end - start > LONGEST_WORD or not word.isalpha() or common(word, language):
             continue
+        known = reader.doc_frequency("spelling", word) > 0
         count = _count(snapshot, _anywhere(stem), allowed)
-        if count > RARE:
+        if known and count > RARE:
             continue
-        for candidate, edits, frequency in _candidates(reader, text[start:end].casefold()):
+        for candidate, edits, frequency in _candidates(reader, word):
             candidate_stem = _stem(candidate)
-            if not candidate_stem or candidate_stem == stem:
+            if not candidate_stem or (known and candidate_stem == stem):
                 continue
-            if count and (edits > 1 or frequency < COMMONER * count):
+            if known and count and (edits > 1 or frequency < COMMONER * count):
                 break
             if _count(snapshot, _anywhere(candidate_stem), allowed):
                 corrections[(start, end)] = candidate
+                ranks_worse = ranks_worse or count == 0 or candidate_stem == stem
                 break
     if not corrections:
         return None
     corrected = text
     for (start, end), candidate in sorted(corrections.items(), reverse=True):
         corrected = corrected[:start] + candidate + corrected[end:]
-    return corrected if _count(snapshot, syntax.parse(corrected), allowed) else None
+    found = snapshot.evaluate(syntax.parse(corrected))[0]
+    missed = found & ~snapshot.evaluate(q)[0]
+    return corrected if ranks_worse or _count_mask(missed, allowed) else None
+
+
+@lru_cache(maxsize=4096)
+def common(word: str, language: str = "en") -> bool:
+    """Whether ``word`` is a common word of ``language`` (English when the language is unknown)."""
+    from wordfreq import zipf_frequency
+
+    try:
+        return zipf_frequency(word, language) >= COMMON_ZIPF
+    except LookupError:
+        return zipf_frequency(word, "en") >= COMMON_ZIPF
 
 
 def _candidates(reader: IndexReader, word: str) -> list[tuple[str, int, int]]:
@@ -65,9 +97,21 @@ def _candidates(reader: IndexReader, word: str) -> list[tuple[str, int, int]]:
     for edits in range(1, (MAX_EDITS if len(word) >= TWO_EDITS_FROM else 1) + 1):
         found = set(reader.terms_within("spelling", word, edits, prefix=1)) - seen
         seen |= found
-        frequencies = [(w, edits, _doc_frequency(reader, _stem(w))) for w in found]
-        ranked += sorted(frequencies, key=lambda item: (-item[2], item[0]))
+        # a swap of two letters is one typo, though two edits for Levenshtein
+        frequencies = [(w, edits, _doc_frequency(reader, _stem(w)), _swaps(word, w))
+                       for w in found]
+        frequencies.sort(key=lambda item: (-item[3], -item[2], item[0]))
+        ranked += [item[:3] for item in frequencies]
     return ranked
+
+
+def _swaps(word: str, candidate: str) -> int:
+    """1 when ``candidate`` is ``word`` with two neighbouring letters swapped, else 0."""
+    if len(word) != len(candidate):
+        return 0
+    diff = [i for i, (a, b) in enumerate(zip(word, candidate, strict=True)) if a != b]
+    return int(len(diff) == 2 and diff[1] == diff[0] + 1
+               and word[diff[0]] == candidate[diff[1]] and word[diff[1]] == candidate[diff[0]])
 
 
 def _stem(word: str) -> str:
@@ -86,5 +130,8 @@ def _anywhere(stem: str) -> query.Query:
 
 def _count(snapshot: Snapshot, q: query.Query, allowed: np.ndarray | None) -> int:
     """How many documents the search may show match ``q``."""
-    mask, _ = snapshot.evaluate(q)
+    return _count_mask(snapshot.evaluate(q)[0], allowed)
+
+
+def _count_mask(mask: np.ndarray, allowed: np.ndarray | None) -> int:
     return int(np.count_nonzero(mask if allowed is None else mask & allowed))

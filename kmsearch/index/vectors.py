@@ -91,32 +91,19 @@ class VectorSnapshot:
         ``doc_mask`` is aligned with ``doc_keys``; a mask shorter than ``doc_keys`` (built before
         docs were added) hides the docs it does not cover.
         """
+        return self.scores(query_vector).top(doc_mask, k)
+
+    def scores(self, query_vector: np.ndarray) -> DocScores:
+        """Every doc's best-passage similarity to the query: one product, ranked under any mask."""
         query = np.asarray(query_vector, dtype=np.float32).reshape(-1)
         if query.shape[0] != self.matrix.shape[1]:
             raise ValueError(
                 f"query vector has {query.shape[0]} dimensions, the index {self.matrix.shape[1]}"
             )
-        group_doc = self.group_doc
-        candidates = np.arange(len(group_doc))
-        if doc_mask is not None:
-            candidates = np.flatnonzero(self._aligned(doc_mask)[group_doc])
-        k = min(k, len(candidates))
-        if k <= 0:
-            return []
         scores = self.matrix @ query
-        best = np.maximum.reduceat(scores, self.group_starts)[candidates]
-        if k < len(candidates):
-            top = np.argpartition(-best, k - 1)[:k]
-            candidates, best = candidates[top], best[top]
-        order = np.lexsort((group_doc[candidates], -best))
-        hits = []
-        for group, score in zip(candidates[order], best[order], strict=True):
-            start, end = self.group_starts[group], self.group_ends[group]
-            row = start + int(np.argmax(scores[start:end]))
-            hits.append(
-                VectorHit(self.doc_keys[group_doc[group]], float(score), self.passages[row])
-            )
-        return hits
+        best = (np.maximum.reduceat(scores, self.group_starts) if len(self.group_starts)
+                else np.zeros(0, np.float32))
+        return DocScores(self, scores, best)
 
     def doc_vector(self, key: str) -> np.ndarray | None:
         """The normalised mean of a doc's passage vectors, or None if the doc is not indexed."""
@@ -135,6 +122,39 @@ class VectorSnapshot:
                 " build the mask from this index's doc_keys"
             )
         return np.concatenate([mask, np.zeros(len(self.doc_keys) - len(mask), dtype=bool)])
+
+
+@dataclass(frozen=True)
+class DocScores:
+    """One query's similarities over a snapshot, so that several masks cost one product."""
+
+    snapshot: VectorSnapshot
+    passage_scores: np.ndarray
+    best: np.ndarray  # per run of rows (one doc each)
+
+    def top(self, doc_mask: np.ndarray | None, k: int) -> list[VectorHit]:
+        """The ``k`` best docs that ``doc_mask`` (aligned with ``doc_keys``) allows."""
+        snapshot = self.snapshot
+        group_doc = snapshot.group_doc
+        candidates = np.arange(len(group_doc))
+        if doc_mask is not None:
+            candidates = np.flatnonzero(snapshot._aligned(doc_mask)[group_doc])
+        k = min(k, len(candidates))
+        if k <= 0:
+            return []
+        best = self.best[candidates]
+        if k < len(candidates):
+            top = np.argpartition(-best, k - 1)[:k]
+            candidates, best = candidates[top], best[top]
+        order = np.lexsort((group_doc[candidates], -best))
+        hits = []
+        for group, score in zip(candidates[order], best[order], strict=True):
+            start, end = snapshot.group_starts[group], snapshot.group_ends[group]
+            row = start + int(np.argmax(self.passage_scores[start:end]))
+            hits.append(
+                VectorHit(snapshot.doc_keys[group_doc[group]], float(score), snapshot.passages[row])
+            )
+        return hits
 
 
 def _rows_of(snapshot: VectorSnapshot, ordinal: int) -> tuple[int, int]:
@@ -233,6 +253,10 @@ class VectorIndex:
         self, query_vector: np.ndarray, *, doc_mask: np.ndarray | None = None, k: int = 100
     ) -> list[VectorHit]:
         return self._snapshot.search(query_vector, doc_mask=doc_mask, k=k)
+
+    def scores(self, query_vector: np.ndarray) -> DocScores:
+        """The query's similarities over the current snapshot, to rank under several masks."""
+        return self._snapshot.scores(query_vector)
 
     def rebuild(self, docs: Iterable[IndexDoc], progress: Progress | None = None) -> None:
         """Replace the whole index with ``docs``; cached passages are not embedded again."""

@@ -17,6 +17,8 @@ from ..config import Settings
 from ..files.duediligence import Rules, load_rules
 from ..store.accounts import User, normal_username
 from ..store.cases import ProgressNote, Revision, SaveResult, Store, StoredCase
+from ..store.lockout import Lockout
+from ..store.sessions import Session, Sessions
 from ..taxonomy import Taxonomy, load_taxonomy
 from .accounts import Accounts
 from .reading import Reading, RecommendationView
@@ -26,13 +28,14 @@ if TYPE_CHECKING:
     from ..search.channelling import Channelling
     from ..search.service import SearchService
     from ..workflow.contributions import Contributions
+    from ..workflow.monitoring.service import Monitoring
     from ..workflow.partners import Partners
     from ..workflow.proposals import Proposals
     from ..workflow.screening import CaseScreenings
 
 __all__ = [
     "Accounts", "IngestReport", "Library", "ProgressNote", "RecommendationView", "Revision",
-    "SaveResult", "StoredCase", "User", "normal_username",
+    "SaveResult", "Session", "StoredCase", "User", "normal_username",
 ]
 T = TypeVar("T")
 
@@ -83,6 +86,33 @@ class Library(Reading, Writing):
     def accounts(self) -> Accounts:
         """Sign-in accounts: add, change, disable, authenticate."""
         return self._once("accounts", lambda: Accounts(self.store, self.taxonomy))
+
+    @property
+    def sessions(self) -> Sessions:
+        """Signed-in sessions, with the configured idle timeout and lifetime."""
+        return self._once("sessions", lambda: Sessions(
+            self.store, self.settings.session_idle_minutes, self.settings.session_max_hours))
+
+    @property
+    def lockout(self) -> Lockout:
+        """The sign-in limiter: failures per username and address, with back-off."""
+        return self._once("lockout", lambda: Lockout(self.store))
+
+    # --- Follow-up of recommendations and monitoring (issue 8) -------------------------------
+    # Key actions, overdue flags, the dashboard's figures and the partnerships report live in
+    # kmsearch/workflow/monitoring/; web, API and CLI reach them through this one accessor.
+
+    @property
+    def monitoring(self) -> Monitoring:
+        """Key actions and progress (reviewers write), overdue, dashboard figures, reports."""
+        return self._once("monitoring", self._build_monitoring)
+
+    def _build_monitoring(self) -> Monitoring:
+        from ..workflow.monitoring.service import Monitoring
+
+        return Monitoring(self.store, self.taxonomy, self.settings, self.visible)
+
+    # --- end of follow-up and monitoring ------------------------------------------------------
 
     def _build_search(self) -> SearchService:
         from ..search.service import SearchService  # loads numpy and the indexes' code

@@ -25,7 +25,8 @@ class Accounts:
                                  divisions=divisions)
 
     def set_roles(self, username: str, roles: Iterable[str]) -> User:
-        """Replace the user's roles; a contributor must already have a division."""
+        """Replace the user's roles and end their sessions; a contributor must already have a
+        division."""
         return accounts.set_roles(self.store, username, roles)
 
     def set_divisions(self, username: str, divisions: Iterable[str]) -> User:
@@ -33,11 +34,11 @@ class Accounts:
         return accounts.set_divisions(self.store, self.taxonomy, username, divisions)
 
     def set_password(self, username: str, password: str) -> User:
-        """Replace the password; sessions signed in with the old one end."""
+        """Replace the password and end the user's sessions."""
         return accounts.set_password(self.store, username, password)
 
     def disable(self, username: str) -> User:
-        """Refuse the user from now on, signed-in sessions included; nothing is deleted."""
+        """Refuse the user from now on and end their sessions; nothing is deleted."""
         return accounts.disable(self.store, username)
 
     def enable(self, username: str) -> User:

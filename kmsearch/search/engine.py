@@ -1,200 +1,189 @@
-"""One search over both indexes: keyword, semantic or hybrid, filtered, faceted and paged."""
+"""One search over every arm: filtered once from the catalog, ranked per arm, fused, grouped, paged.
+
+Visibility, URL filters and the filters typed in the query become one catalog mask that every
+arm ranks within, so each mode honours them identically.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from html import escape
 
 import numpy as np
 
-from ..access import ANONYMOUS, Viewer
-from ..errors import Problem, ValidationError
-from ..filters import FACETS, NO_FILTERS, Filters
+from ..access import Viewer
+from ..filters import FACETS, Filters
 from ..index.catalog import FACET_NAMES, Catalog
-from ..index.keyword import KeywordIndex, filter_query
+from ..index.keyword import KeywordIndex
+from ..index.querysyntax import QueryParts
+from ..index.snippets import shorten
 from ..index.vectors import VectorIndex
 from ..taxonomy import Taxonomy
-from .fusion import reciprocal_rank_fusion
-from .results import MODES, SORTS, FacetValue, Hit, SearchResults
+from .arms import LONG_QUERY_WORDS, Arm, ArmQuery, ArmResult, KeywordArm, Restricting, SemanticArm
+from .fusion import FusionSettings, fuse
+from .grouping import group_count, page_of_groups
+from .request import Limits, SearchRequest, check_request
+from .results import FacetValue, Hit, SearchResults
 
-SNIPPET_CHARS = 280
 MAX_SNIPPETS = 50  # keyword highlights are made for the hits up to the page shown, at most
+MODE_ARMS = {"keyword": ("keyword",), "semantic": ("semantic",)}  # hybrid: every arm
 
 
 @dataclass(frozen=True)
 class EngineSettings:
-    rrf_k: int = 60
+    fusion: FusionSettings = FusionSettings()  # how hybrid mode fuses the two arms
     depth: int = 100  # how many hits each arm contributes to fusion
-    min_similarity: float = 0.25  # a semantic hit below this is not a match
-    max_query_length: int = 1000
-    max_per_page: int = 100
+    limits: Limits = Limits()
 
 
 class SearchEngine:
-    """Search a catalog of documents through a keyword index and a vector index."""
+    """Search a catalog of documents through its arms (keyword and semantic, or others)."""
 
-    def __init__(
-        self,
-        keyword: KeywordIndex,
-        vectors: VectorIndex,
-        catalog: Catalog,
-        *,
-        taxonomy: Taxonomy | None = None,
-        settings: EngineSettings = EngineSettings(),
-    ):
-        self.keyword = keyword
-        self.vectors = vectors
+    def __init__(self, catalog: Catalog, arms: Mapping[str, Arm], *,
+                 taxonomy: Taxonomy | None = None, settings: EngineSettings = EngineSettings()):
         self.catalog = catalog
+        self.arms = dict(arms)
         self.taxonomy = taxonomy
         self.settings = settings
-        self._alignment: tuple[tuple[int, int], np.ndarray] | None = None
-        self._keyword_map: tuple[np.ndarray, np.ndarray] | None = None
+        self.restricting = next((a for a in self.arms.values() if isinstance(a, Restricting)),
+                                None)
 
-    def search(
-        self,
-        query: str,
-        *,
-        mode: str = "hybrid",
-        filters: Filters = NO_FILTERS,
-        viewer: Viewer = ANONYMOUS,
-        page: int = 1,
-        per_page: int = 10,
-        sort: str = "relevance",
-    ) -> SearchResults:
-        """Rank what the viewer may see; an empty query lists every match, newest first."""
-        query = " ".join((query or "").split())
-        self._check(query, mode, page, per_page, sort)
+    @classmethod
+    def over(cls, keyword: KeywordIndex, vectors: VectorIndex, catalog: Catalog,
+             **options) -> SearchEngine:
+        """The usual engine: BM25F keyword arm and embedding arm over one catalog."""
+        arms = {"keyword": KeywordArm(keyword, catalog), "semantic": SemanticArm(vectors, catalog)}
+        return cls(catalog, arms, **options)
+
+    @property
+    def semantic(self) -> SemanticArm:
+        return self.arms["semantic"]  # type: ignore[return-value]
+
+    def search(self, request: SearchRequest, viewer: Viewer) -> SearchResults:
+        """Rank what the viewer may see; a query with no words lists every match, newest first."""
+        request = check_request(request, self.settings.limits)
+        text, notes = self._clip(request.q)
+        clipped = bool(notes)
+        long = request.like or len(text.split()) > LONG_QUERY_WORDS
+        parts = self._split(text, long)
+        notes += parts.notes
         catalog = self.catalog
-        mask = catalog.mask(filters, viewer)
-        depth = max(self.settings.depth, page * per_page)
-        keyword_hits: dict[str, str] = {}
-        passages: dict[str, str] = {}
-        suggestion = None
-        if not query:
-            rows = np.flatnonzero(mask)
-            ranked = []
+        base = catalog.visible(viewer)
+        restricted = self.restricting.restrict(parts) if self.restricting else None
+        if restricted is not None:
+            base &= restricted
+        filter_masks = catalog.filter_masks(request.filters)
+        allowed = _all(base, filter_masks.values())
+        sort = request.sort
+        results: list[ArmResult] = []
+        if not parts.searchable:
+            if text and restricted is None:  # words, but none that can be searched
+                allowed = np.zeros(len(catalog), dtype=bool)
             sort = "date"
         else:
-            rankings, candidates = [], []
-            if mode in ("keyword", "hybrid"):
-                result = self.keyword.search(
-                    query, filter=filter_query(filters, viewer), limit=depth,
-                    snippets=min(page * per_page, MAX_SNIPPETS),
-                )
-                candidates.append(self._keyword_rows(result))
-                keyword_hits = {h.key: h.snippet for h in result.hits}
-                scores = {h.key: h.score for h in result.hits}
-                rankings.append(([h.key for h in result.hits], scores))
-                suggestion = result.suggestion
-            if mode in ("semantic", "hybrid"):
-                hits = self._semantic(query, mask, depth)
-                passages = {h.key: h.passage for h in hits}
-                candidates.append(catalog.rows_of(passages))
-                rankings.append(([h.key for h in hits], {h.key: h.score for h in hits}))
-            if mode == "semantic":
-                suggestion = self.keyword.search(
-                    query, filter=filter_query(filters, viewer), limit=1
-                ).suggestion
-            ranked = self._rank(rankings, mode)
-            rows = candidates[0] if len(candidates) == 1 else np.unique(np.concatenate(candidates))
-            rows = rows[mask[rows]]
-            known = catalog.rows
-            ranked = [(key, score) for key, score in ranked if key in known and mask[known[key]]]
+            depth = max(self.settings.depth, request.page * request.per_page
+                        * (3 if request.group else 1))
+            highlighted = min(request.page * request.per_page, MAX_SNIPPETS)
+            query = ArmQuery("" if long else (parts.text or text), parts.words, long)
+            for name in MODE_ARMS.get(request.mode, tuple(self.arms)):
+                results.append(self.arms[name].search(query, allowed, depth, highlighted))
+        matched = self._matched(results, allowed)
+        rows, scores = self._rank(results, request.mode)
         if sort == "date":
-            ranked = self._by_date(rows, dict(ranked))
-        start = (page - 1) * per_page
-        hits = [
-            Hit(doc, score, self._snippet(doc.key, keyword_hits, passages, doc))
-            for key, score in ranked[start : start + per_page]
-            for doc in [catalog.docs[catalog.rows[key]]]
-        ]
+            rows, scores = self._by_date(matched, rows, scores)
+        suggestion = next((r.suggestion for r in results if r.suggestion), None)
+        if (suggestion is None and parts.searchable and not long
+                and "keyword" not in MODE_ARMS.get(request.mode, ("keyword",))
+                and self.restricting is not None):
+            suggestion = self.restricting.suggest(text, allowed)
+        for result in results:
+            notes += [n for n in result.notes if n not in notes]
+        total, hits = self._page(request, rows, scores, matched, allowed, _snippets(results))
         return SearchResults(
-            query=query,
-            mode=mode,
-            filters=filters,
-            total=len(rows),
-            page=page,
-            per_page=per_page,
-            hits=hits,
-            facets=self._facets(rows, filters),
-            suggestion=suggestion,
-            sort=sort,
+            query=request.q, mode=request.mode, filters=request.filters, total=total,
+            page=request.page, per_page=request.per_page, hits=hits,
+            facets=self._facets(results, base, filter_masks, matched, request.filters),
+            suggestion=suggestion, sort=sort, notes=notes, grouped=request.group,
+            shortened=clipped or any(r.shortened for r in results),
         )
 
-    def _keyword_rows(self, result) -> np.ndarray:
-        """The catalog rows of every keyword match, through a per-version docnum -> row map."""
-        if self._keyword_map is None or self._keyword_map[0] is not result.keys:
-            rows = self.catalog.rows
-            mapping = np.fromiter((rows.get(k, -1) for k in result.keys), np.int64,
-                                  len(result.keys))
-            self._keyword_map = (result.keys, mapping)
-        found = self._keyword_map[1][result.docnums]
-        return found[found >= 0]
+    def _page(self, request: SearchRequest, rows: np.ndarray, scores: np.ndarray,
+              matched: np.ndarray, allowed: np.ndarray, snippets: dict[str, str]
+              ) -> tuple[int, list[Hit]]:
+        """The total and the hits of the page asked for, lessons grouped under their case."""
+        start = (request.page - 1) * request.per_page
+        if not request.group:
+            end = start + request.per_page
+            return len(matched), [self._hit(int(r), float(s), snippets)
+                                  for r, s in zip(rows[start:end], scores[start:end], strict=True)]
+        groups = page_of_groups(self.catalog, rows, scores, matched, allowed, start,
+                                request.per_page, request.expand)
+        hits = [self._hit(g.row, g.score, snippets) for g in groups]
+        for hit, group in zip(hits, groups, strict=True):
+            hit.lessons = [self._hit(row, score, snippets) for row, score in group.lessons]
+            hit.lesson_count = group.lesson_count
+        return group_count(self.catalog, matched), hits
 
-    def _check(self, query: str, mode: str, page: int, per_page: int, sort: str) -> None:
-        problems = []
-        limit = self.settings.max_query_length
-        if len(query) > limit:
-            problems.append(Problem("query", "q", f"expected at most {limit} characters, "
-                                    f"found {len(query)}"))
-        if mode not in MODES:
-            problems.append(Problem("query", "mode", f"expected one of {', '.join(MODES)}, "
-                                    f"found {mode!r}"))
-        if sort not in SORTS:
-            problems.append(Problem("query", "sort", f"expected one of {', '.join(SORTS)}, "
-                                    f"found {sort!r}"))
-        if page < 1 or page > 10_000:
-            problems.append(Problem("query", "page", f"expected a page from 1 to 10000, "
-                                    f"found {page}"))
-        if not 1 <= per_page <= self.settings.max_per_page:
-            problems.append(Problem("query", "per_page", f"expected 1 to "
-                                    f"{self.settings.max_per_page}, found {per_page}"))
-        if problems:
-            raise ValidationError(problems)
+    def _clip(self, text: str) -> tuple[str, list[str]]:
+        limit = self.settings.limits.max_query_length
+        if len(text) <= limit:
+            return text, []
+        cut = text[:limit].rsplit(" ", 1)[0]
+        return cut, [f"The text was cut to its first {len(cut):,} characters "
+                     f"(of {len(text):,})."]
 
-    def _semantic(self, query: str, mask: np.ndarray, k: int):
-        vector = self.vectors.embed_query(query)
-        hits = self.vectors.search(vector, doc_mask=self.vector_mask(mask), k=k)
-        return [h for h in hits if h.score >= self.settings.min_similarity]
+    def _split(self, text: str, long: bool) -> QueryParts:
+        if not text:
+            return QueryParts(None, "", False)
+        if long or self.restricting is None:
+            words = " ".join(text.split())
+            return QueryParts(None, words, bool(words))
+        return self.restricting.split(text)
 
-    def vector_mask(self, mask: np.ndarray) -> np.ndarray:
-        """The catalog mask re-ordered to the vector index's documents (unknown ones hidden)."""
-        version = (id(self.catalog), self.vectors.version)
-        if self._alignment is None or self._alignment[0] != version:
-            rows = self.catalog.rows
-            order = np.fromiter((rows.get(k, -1) for k in self.vectors.doc_keys), dtype=np.int64)
-            self._alignment = (version, order)
-        order = self._alignment[1]
-        padded = np.append(mask, False)  # index -1 lands on this False
-        return padded[order]
+    def _matched(self, results: list[ArmResult], mask: np.ndarray) -> np.ndarray:
+        """Every row that some arm matches within ``mask`` (every row of it for a browse)."""
+        if not results:
+            return np.flatnonzero(mask)
+        found = [r.matched(mask) for r in results]
+        return found[0] if len(found) == 1 else np.unique(np.concatenate(found))
 
-    def _rank(self, rankings, mode: str) -> list[tuple[str, float]]:
-        if mode == "hybrid":
-            return reciprocal_rank_fusion([keys for keys, _ in rankings], k=self.settings.rrf_k)
-        keys, scores = rankings[0]
-        return [(key, float(scores[key])) for key in keys]
+    def _rank(self, results: list[ArmResult], mode: str) -> tuple[np.ndarray, np.ndarray]:
+        if not results:
+            return np.zeros(0, np.int64), np.zeros(0)
+        if len(results) > 1:
+            ranked = fuse([([k for k, _ in r.ranked], dict(r.ranked)) for r in results],
+                          self.settings.fusion)
+        else:
+            ranked = results[0].ranked
+        known = self.catalog.rows
+        pairs = [(known[key], score) for key, score in ranked if key in known]
+        rows = np.fromiter((r for r, _ in pairs), np.int64, len(pairs))
+        return rows, np.fromiter((s for _, s in pairs), np.float64, len(pairs))
 
-    def _by_date(self, rows: np.ndarray, scores: dict[str, float]) -> list[tuple[str, float]]:
-        """Every candidate, newest first; relevance, then catalog order, breaks ties."""
-        docs = self.catalog.docs
-        relevance = np.zeros(len(rows), dtype=np.float64)
-        if scores:  # a browse (no query) has none: skip a Python pass over every row
-            relevance[:] = [scores.get(docs[r].key, 0.0) for r in rows]
-        order = np.lexsort((rows, -relevance, -self.catalog.start_years[rows]))
-        return [(docs[r].key, float(relevance[i])) for i, r in ((i, rows[i]) for i in order)]
+    def _by_date(self, matched: np.ndarray, rows: np.ndarray, scores: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+        """Every match, newest first; relevance, then catalog order, breaks ties."""
+        relevance = np.zeros(len(self.catalog), dtype=np.float64)
+        relevance[rows] = scores
+        order = np.lexsort((matched, -relevance[matched], -self.catalog.start_years[matched]))
+        ordered = matched[order]
+        return ordered, relevance[ordered]
 
-    def _snippet(self, key: str, keyword_hits: dict, passages: dict, doc) -> str:
-        snippet = keyword_hits.get(key, "")
-        if "<mark>" in snippet:
-            return snippet
-        if key in passages:
-            return escape(_shorten(passages[key]))
-        if snippet:
-            return snippet
-        return escape(_shorten(doc.summary or doc.lessons or doc.body))
+    def _hit(self, row: int, score: float, snippets: dict[str, str]) -> Hit:
+        doc = self.catalog.docs[row]
+        snippet = snippets.get(doc.key) or shorten(doc.summary or doc.lessons or doc.body)
+        return Hit(doc, score, snippet)
 
-    def _facets(self, rows: np.ndarray, filters: Filters) -> dict[str, list[FacetValue]]:
-        counts = self.catalog.facet_counts(rows)
+    def _facets(self, results: list[ArmResult], base: np.ndarray,
+                filter_masks: dict[str, np.ndarray], matched: np.ndarray, filters: Filters
+                ) -> dict[str, list[FacetValue]]:
+        """Counts of each facet's values among the matches; a facet in force is counted
+        without its own filter, so its other values stay on offer (disjunctive facets)."""
+        counts = self.catalog.facet_counts(matched)
+        for name in filter_masks:
+            others = _all(base, (m for n, m in filter_masks.items() if n != name))
+            rows = self._matched(results, others)
+            counts[name] = self.catalog.facet_counts(rows)[name]
         facets: dict[str, list[FacetValue]] = {}
         for name in FACET_NAMES:
             selected = _selected(filters, name)
@@ -202,6 +191,8 @@ class SearchEngine:
                 FacetValue(value, self._label(name, value), count, value in selected)
                 for value, count in counts[name].items()
             ]
+            values += [FacetValue(value, self._label(name, value), 0, True)
+                       for value in selected if value not in counts[name]]
             if name == "year":
                 values.sort(key=lambda v: -int(v.value))
             else:
@@ -220,16 +211,26 @@ class SearchEngine:
         return str(value).replace("-", " ").capitalize() if isinstance(value, str) else str(value)
 
 
+def _snippets(results: list[ArmResult]) -> dict[str, str]:
+    """One snippet per document: a highlighted passage first, else the later arm's passage."""
+    snippets: dict[str, str] = {}
+    for result in results:
+        for key, snippet in result.snippets.items():
+            if "<mark>" not in snippets.get(key, ""):
+                snippets[key] = snippet
+    return snippets
+
+
+def _all(base: np.ndarray, masks) -> np.ndarray:
+    mask = base.copy()
+    for part in masks:
+        mask &= part
+    return mask
+
+
 def _selected(filters: Filters, name: str) -> set:
     if name == "year":
         return set()
     if name == "good_practice":
         return {True} if filters.good_practice else set()
     return set(getattr(filters, name))
-
-
-def _shorten(text: str, limit: int = SNIPPET_CHARS) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[:limit].rsplit(" ", 1)[0]
-    return cut.rstrip(",.;:") + " …"

@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..access import ANONYMOUS
 from ..documents import IndexDoc, case_key
 from ..errors import Problem, ValidationError
 from ..index.catalog import Catalog
 from ..index.keyword import KeywordIndex
 from ..index.vectors import VectorIndex
 from .engine import SearchEngine
-from .results import MODES
+from .request import MODES, SearchRequest
 
+log = logging.getLogger(__name__)
 METRICS = ("ndcg@10", "recall@100", "mrr@10")
 QRELS_HEADER = ("query-id", "corpus-id", "score")
 MAX_PROBLEMS = 20  # a broken file reports its first problems, not thousands of lines
@@ -213,7 +216,7 @@ def evaluate(
     if unknown:
         raise ValidationError([Problem("evaluation", "mode", f"expected some of "
                                        f"{', '.join(MODES)}, found {', '.join(unknown)}")])
-    docs = [_index_doc(doc) for doc in collection.docs]
+    docs = [index_doc(doc) for doc in collection.docs]
     keyword = KeywordIndex(Path(workdir) / "keyword")
     vectors = VectorIndex(Path(workdir) / "vectors")
     if progress is None:
@@ -222,14 +225,18 @@ def evaluate(
     else:
         keyword.rebuild(docs, progress=lambda done: progress("keyword", done, len(docs)))
         vectors.rebuild(docs, progress=lambda done, total: progress("vectors", done, total))
-    engine = SearchEngine(keyword, vectors, Catalog(docs))
-    per_page = engine.settings.max_per_page
+    engine = SearchEngine.over(keyword, vectors, Catalog(docs))
+    per_page = engine.settings.limits.max_per_page
     scores: dict[str, dict[str, float]] = {}
     for mode in modes:
         totals = dict.fromkeys(METRICS, 0.0)
         for done, (query_id, text) in enumerate(collection.queries.items(), start=1):
-            results = engine.search(text, mode=mode, per_page=per_page, page=1)
-            ranked = [hit.id for hit in results.hits]
+            request = SearchRequest(" ".join(text.split()), mode, per_page=per_page, group=False)
+            try:
+                ranked = [hit.id for hit in engine.search(request, ANONYMOUS).hits]
+            except ValidationError as error:  # a query that cannot be searched scores zero
+                log.warning("query %s not searched: %s", query_id, error)
+                ranked = []
             judged = collection.qrels[query_id]
             totals["ndcg@10"] += ndcg_at_k(ranked, judged, k=10)
             totals["recall@100"] += recall_at_k(ranked, judged, k=100)
@@ -242,7 +249,7 @@ def evaluate(
     return scores
 
 
-def _index_doc(doc: BeirDoc) -> IndexDoc:
+def index_doc(doc: BeirDoc) -> IndexDoc:
     """A BEIR document as a public, published case document with no metadata."""
     return IndexDoc(
         key=case_key(doc.id),

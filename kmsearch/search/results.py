@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 from ..documents import IndexDoc
 from ..filters import Filters
+from .request import MODES, SORTS
 
-MODES = ("hybrid", "keyword", "semantic")
-SORTS = ("relevance", "date")
+__all__ = ["MODES", "SORTS", "FacetValue", "Hit", "SearchResults"]
 
 
 @dataclass
@@ -18,6 +18,8 @@ class Hit:
     doc: IndexDoc
     score: float
     snippet: str = ""
+    lessons: list[Hit] = field(default_factory=list)  # a case's matching lessons, when grouped
+    lesson_count: int = 0  # how many of its lessons matched (``lessons`` may list fewer)
 
     @property
     def key(self) -> str:
@@ -52,6 +54,9 @@ class SearchResults:
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     suggestion: str | None = None
     sort: str = "relevance"
+    notes: list[str] = field(default_factory=list)  # why parts of the query were not searched
+    grouped: bool = True  # lessons collapsed under their case (``total`` counts entries)
+    shortened: bool = False  # a long text was cut to what the arms can use
 
     @property
     def pages(self) -> int:

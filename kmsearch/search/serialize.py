@@ -17,17 +17,30 @@ def plain_url(kind: str, item_id: str) -> str:
 
 
 def search_json(results: SearchResults, url: UrlFor = plain_url) -> dict[str, Any]:
+    """The whole answer: counts, hits (grouped unless asked not to), facets, notes."""
     return {
         "query": results.query, "mode": results.mode, "sort": results.sort,
         "total": results.total, "page": results.page, "per_page": results.per_page,
         "pages": results.pages,
+        "grouped": results.grouped,
         "hits": [hit_json(hit, url) for hit in results.hits],
         "facets": {name: [asdict(v) for v in values] for name, values in results.facets.items()},
         "suggestion": results.suggestion,
+        "notes": results.notes,
+        "shortened": results.shortened,
     }
 
 
 def hit_json(hit: Hit, url: UrlFor = plain_url) -> dict[str, Any]:
+    """One hit; a case's matching lessons (when grouped) under ``lessons``."""
+    found = _doc_json(hit, url)
+    if hit.lessons or hit.lesson_count:
+        found["lessons"] = [_doc_json(lesson, url) for lesson in hit.lessons]
+        found["lesson_count"] = hit.lesson_count
+    return found
+
+
+def _doc_json(hit: Hit, url: UrlFor) -> dict[str, Any]:
     doc = hit.doc
     return {
         "id": doc.id, "type": doc.type, "title": doc.title, "score": round(hit.score, 6),

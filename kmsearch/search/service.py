@@ -6,18 +6,20 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html import escape
 
 import numpy as np
 
 from ..access import ANONYMOUS, Viewer
 from ..config import Settings
 from ..errors import Problem, ValidationError
-from ..filters import NO_FILTERS, Filters
+from ..filters import Filters
 from ..index.indexer import Indexes, SyncReport
+from ..index.snippets import shorten
 from ..store.cases import Store
 from ..taxonomy import Taxonomy
 from .engine import EngineSettings, SearchEngine
+from .fusion import FusionSettings
+from .request import Limits, SearchRequest
 from .results import Hit, SearchResults
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ class SearchService:
         self._lock = threading.Lock()
         self._opened: SyncReport | None = None
         self._engine: SearchEngine | None = None
+        self._engine_parts: tuple | None = None
         self._label_vectors: dict[str, tuple[list[LinkSuggestion], np.ndarray]] = {}
 
     def open(self, progress: Callable[..., None] | None = None) -> SyncReport:
@@ -71,9 +74,9 @@ class SearchService:
 
     def warm(self) -> None:
         """Load the model and the frequent postings now, so that no user's query pays for it."""
-        engine = self.engine
-        engine.keyword.warm()
-        engine.vectors.embed_query("warm up")
+        self.open()
+        self.indexes.keyword.warm()
+        self.indexes.vectors.embed_query("warm up")
 
     def sync(self, progress: Callable[..., None] | None = None) -> SyncReport:
         """Bring the indexes up to date after many notes changed in the store at once."""
@@ -93,34 +96,27 @@ class SearchService:
         indexes = self.indexes
         parts = (indexes.keyword, indexes.vectors, indexes.catalog)
         engine = self._engine
-        if engine is None or (engine.keyword, engine.vectors, engine.catalog) != parts:
-            engine = SearchEngine(
-                *parts,
-                taxonomy=self.taxonomy,
-                settings=EngineSettings(
-                    rrf_k=self.settings.rrf_k,
-                    max_query_length=self.settings.max_query_length,
-                    max_per_page=self.settings.max_per_page,
+        if engine is None or self._engine_parts != parts:
+            engine = SearchEngine.over(*parts, taxonomy=self.taxonomy, settings=EngineSettings(
+                fusion=FusionSettings(
+                    self.settings.fusion,
+                    (1.0 - self.settings.fusion_semantic_weight,
+                     self.settings.fusion_semantic_weight),
+                    self.settings.rrf_k,
                 ),
-            )
-            self._engine = engine
+                limits=self.limits))
+            self._engine, self._engine_parts = engine, parts
         return engine
 
-    def search(
-        self,
-        query: str,
-        *,
-        mode: str = "hybrid",
-        filters: Filters = NO_FILTERS,
-        viewer: Viewer = ANONYMOUS,
-        page: int = 1,
-        per_page: int = 10,
-        sort: str = "relevance",
-    ) -> SearchResults:
-        return self.engine.search(
-            query, mode=mode, filters=filters, viewer=viewer, page=page, per_page=per_page,
-            sort=sort,
-        )
+    @property
+    def limits(self) -> Limits:
+        """The one set of bounds every search request is held to, from the settings."""
+        return Limits(max_query_length=self.settings.max_query_length,
+                      max_per_page=self.settings.max_per_page)
+
+    def search(self, request: SearchRequest, viewer: Viewer = ANONYMOUS) -> SearchResults:
+        """Answer one validated request for ``viewer``."""
+        return self.engine.search(request, viewer)
 
     def related(self, case_id: str, viewer: Viewer = ANONYMOUS, k: int = 5) -> list[Hit]:
         """The case notes nearest to this one in meaning, among those the viewer may see."""
@@ -133,7 +129,7 @@ class SearchService:
 
     def _nearest(self, key: str, filters: Filters, viewer: Viewer, k: int, case_id: str):
         engine = self.engine
-        vector = engine.vectors.doc_vector(key)
+        vector = self.indexes.vectors.doc_vector(key)
         if vector is None:  # not searchable (a draft, or archived): nothing is related to it
             return []
         catalog = engine.catalog
@@ -141,9 +137,9 @@ class SearchService:
         for own in self.indexes.keys_of(case_id):
             if own in catalog.rows:
                 mask[catalog.rows[own]] = False
-        hits = engine.vectors.search(vector, doc_mask=engine.vector_mask(mask), k=k)
+        hits = engine.semantic.nearest(vector, mask, k)
         return [
-            Hit(doc, h.score, escape(h.passage[:280]))
+            Hit(doc, h.score, shorten(h.passage))
             for h in hits
             for doc in [catalog.docs[catalog.rows[h.key]]]
         ]
@@ -156,7 +152,7 @@ class SearchService:
         if len(text) > 20_000:
             raise ValidationError([Problem("request", "text", "expected at most 20000 characters")])
         engine = self.engine
-        vector = engine.vectors.embed_query(text)
+        vector = self.indexes.vectors.embed_query(text)
         ranked = {}
         for group in ("nexus_areas", "recommendations", "sdgs"):
             labels, matrix = self._labels(group)
@@ -166,14 +162,16 @@ class SearchService:
                 LinkSuggestion(labels[i].code, labels[i].label, round(float(scores[i]), 4))
                 for i in order
             ]
-        cases = engine.search(text[:1000], mode="semantic", viewer=viewer,
-                              filters=Filters(type=("case",)), per_page=k).hits
+        request = SearchRequest(text, "semantic", Filters(type=("case",)), per_page=k, like=True,
+                                group=False)
+        cases = engine.search(request, viewer).hits
         return LinkSuggestions(**ranked, cases=cases)
 
     def _labels(self, group: str) -> tuple[list[LinkSuggestion], np.ndarray]:
         if group not in self._label_vectors:
             labels, texts = self._label_texts(group)
-            vectors = self.engine.vectors.embed_texts(texts) if texts else np.zeros((0, 1))
+            self.open()
+            vectors = self.indexes.vectors.embed_texts(texts) if texts else np.zeros((0, 1))
             self._label_vectors[group] = (labels, vectors)
         return self._label_vectors[group]
 

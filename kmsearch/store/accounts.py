@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import secrets
@@ -19,6 +18,7 @@ from ..errors import Conflict, NotFound, Problem, ValidationError
 from ..taxonomy import Taxonomy
 from .cases import Store
 from .schema import now
+from .sessions import end_sessions
 
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 1024
@@ -41,11 +41,6 @@ class User:
     @property
     def viewer(self) -> Viewer:
         return Viewer(self.username, frozenset(self.roles), frozenset(self.divisions))
-
-    @property
-    def session_token(self) -> str:
-        """Changes with the password, so a new password signs every old session out."""
-        return hashlib.sha256(self.password_hash.encode("utf-8")).hexdigest()[:24]
 
 
 def add_user(
@@ -79,13 +74,14 @@ def add_user(
 
 
 def set_roles(store: Store, username: str, roles: Iterable[str]) -> User:
-    """Replace the user's roles; a contributor must already have a division."""
+    """Replace the user's roles and end their sessions; a contributor must already have a
+    division."""
     user = require_user(store, username)
     roles, problems = _roles(user.username, roles)
     problems += _contributor_problems(user.username, roles, user.divisions)
     if problems:
         raise ValidationError(problems)
-    return _update(store, user.username, roles=json.dumps(roles))
+    return _update(store, user.username, ended="roles changed", roles=json.dumps(roles))
 
 
 def set_divisions(
@@ -106,12 +102,14 @@ def set_password(store: Store, username: str, password: str) -> User:
     problems = _password_problems(user.username, password)
     if problems:
         raise ValidationError(problems)
-    return _update(store, user.username, password_hash=HASHER.hash(password))
+    return _update(store, user.username, ended="password changed",
+                   password_hash=HASHER.hash(password))
 
 
 def disable(store: Store, username: str) -> User:
-    """Refuse the user from now on, signed-in sessions included; nothing is deleted."""
-    return _update(store, require_user(store, username).username, disabled=1)
+    """Refuse the user from now on and end their sessions; nothing is deleted."""
+    return _update(store, require_user(store, username).username, ended="account disabled",
+                   disabled=1)
 
 
 def enable(store: Store, username: str) -> User:
@@ -170,9 +168,13 @@ def require_user(store: Store, username: str) -> User:
     return user
 
 
-def _update(store: Store, username: str, **changes: object) -> User:
+def _update(store: Store, username: str, ended: str = "", **changes: object) -> User:
+    """Change the user's row; with ``ended``, their open sessions end in the same transaction,
+    for that reason."""
     with store.write() as db:
         db["users"].update(username, changes)
+        if ended:
+            end_sessions(db, "username = ?", [username], ended)
     return require_user(store, username)
 
 

@@ -15,6 +15,8 @@ from sqlite_utils import Database
 
 from ..errors import Conflict, NotFound, Problem, ValidationError
 from ..records import IMPLEMENTATION_STATUSES, CaseNote, Evaluation, Lesson, Recommendation
+from .actionfields import parse_update_fields
+from .followup import FROM_IMPLEMENTATION, FollowUp, drop_unused_actions, seed_response_actions
 from .migrations import migrate
 from .schema import (
     LINKS,
@@ -23,7 +25,6 @@ from .schema import (
     child_rows,
     evaluation_hash,
     evaluation_row,
-    iso,
     note_from,
     now,
     recommendation_from,
@@ -55,6 +56,7 @@ class StoredCase:
     updated_by: str = ""
     content_hash: str = ""
     source: str = ""  # which corpus folder, import or "web" the note belongs to
+    language: str = "en"  # detected from the text: "en", "fr" or "ru"
 
     @property
     def id(self) -> str:
@@ -271,7 +273,8 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         """Rows per table, and case notes per workflow state (every state, zeros included)."""
-        tables = ("cases", "lessons", "partners", "evaluations", "recommendations", "revisions")
+        tables = ("cases", "lessons", "partners", "evaluations", "recommendations", "revisions",
+                  "actions", "action_updates")
         counts = {table: self.db[table].count for table in tables}
         counts |= dict.fromkeys(STATES, 0)
         return counts | dict(self.db.execute("SELECT state, count(*) FROM cases GROUP BY state"))
@@ -281,7 +284,8 @@ class Store:
     def save_evaluation(self, ev: Evaluation) -> str:
         """Import or re-import an evaluation: "created", "updated" or "unchanged".
 
-        Reviewers' implementation statuses of existing recommendations are kept.
+        Each recommendation gets the key action its response states; reviewers' actions,
+        edits and statuses are kept.
         """
         digest = evaluation_hash(ev)
         with self.write() as db:
@@ -300,6 +304,7 @@ class Store:
                 for rec in ev.recommendations
             ]
             db["recommendations"].upsert_all(rows, pk="id")
+            seed_response_actions(db, ev.recommendations)
         return "updated" if current else "created"
 
     def get_evaluation(self, evaluation_id: str) -> Evaluation | None:
@@ -337,26 +342,39 @@ class Store:
     def set_recommendation_status(
         self, rec_id: str, status: str, *, text: str, author: str, date: date | None = None
     ) -> ProgressNote:
-        """Record a reviewer's update: the new status and a dated progress note, together."""
+        """Record progress the older way: a dated update, with the implementation status given
+        to the recommendation's first open key action (implemented: completed)."""
         if status not in IMPLEMENTATION_STATUSES:
             choices = ", ".join(IMPLEMENTATION_STATUSES)
             message = f"expected one of {choices}; found {status!r}"
             raise ValidationError([Problem(rec_id, "status", message)])
-        with self.write() as db:
-            sql = "UPDATE recommendations SET status = ? WHERE id = ?"
-            if db.execute(sql, [status, rec_id]).rowcount == 0:
-                raise NotFound(f"No recommendation with id {rec_id!r}.")
-            row = {
-                "recommendation_id": rec_id, "date": iso(date or datetime.now(UTC).date()),
-                "status": status, "text": text, "author": author, "created_at": now(),
-            }
-            row["id"] = db["progress_notes"].insert(row).last_pk
-        return _progress_note(row)
+        if self.get_recommendation(rec_id) is None:
+            raise NotFound(f"No recommendation with id {rec_id!r}.")
+        followup = FollowUp(self)
+        action = followup.primary_action(rec_id)
+        day = date or datetime.now(UTC).date()
+        values = parse_update_fields(
+            {"date": day, "text": text or "-",
+             "status": FROM_IMPLEMENTATION.get(status, "not-started")}, today=max(day, _today()))
+        update = followup.add_update(rec_id, action.id, values, author=author)
+        return ProgressNote(id=update.id, recommendation_id=rec_id, date=update.date,
+                            status=self.get_recommendation(rec_id).status, text=update.text,
+                            author=author, created_at=update.created_at)
 
     def progress_notes(self, rec_id: str) -> list[ProgressNote]:
-        """A recommendation's progress notes, oldest first."""
-        sql = "SELECT * FROM progress_notes WHERE recommendation_id = ? ORDER BY date, id"
-        return [_progress_note(row) for row in self.db.query(sql, [rec_id])]
+        """Every progress update on a recommendation's key actions, oldest first, with the
+        status in the implementation vocabulary (a completed action reads "implemented")."""
+        updates = [u for a in FollowUp(self).actions(rec_id) for u in a.updates]
+        return [
+            ProgressNote(id=u.id, recommendation_id=rec_id, date=u.date,
+                         status="implemented" if u.status == "completed" else u.status,
+                         text=u.text, author=u.author, created_at=u.created_at)
+            for u in sorted(updates, key=lambda u: (u.date, u.id))
+        ]
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
 
 
 def _check_case(db: Database, note: CaseNote, state: str) -> None:
@@ -386,10 +404,12 @@ def _delete_recommendations(db: Database, gone: set[str]) -> None:
         cases = [row[0] for row in db.execute(sql, [rec_id])]
         sql = "SELECT count(*) FROM progress_notes WHERE recommendation_id = ?"
         notes = db.execute(sql, [rec_id]).fetchone()[0]
-        if cases or notes:
+        actions = drop_unused_actions(db, rec_id)
+        if cases or notes or actions:
             raise Conflict(
                 f"Recommendation {rec_id} is no longer in its evaluation, but case notes "
-                f"{cases} link to it and it has {notes} progress notes; unlink it first."
+                f"{cases} link to it and it has {notes} progress notes and {actions} key "
+                "actions reviewers worked on; unlink it first."
             )
         db.execute("DELETE FROM recommendations WHERE id = ?", [rec_id])
 
@@ -412,6 +432,7 @@ def _stored_case(row: dict[str, Any]) -> StoredCase:
         author=row["author"], created_at=row["created_at"], updated_at=row["updated_at"],
         origin=row["origin"], updated_by=row["updated_by"], content_hash=row["content_hash"],
         source=row.get("source") or row["origin"],
+        language=row.get("language") or "en",
     )
 
 

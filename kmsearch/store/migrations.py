@@ -7,12 +7,13 @@ recorded its name in ``_migrations`` and will not run it again.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from .schema import now
+from .schema import note_language, now
 
 Step = str | Callable[[Database], None]
 
@@ -72,6 +73,19 @@ CREATE INDEX IF NOT EXISTS drafts_case ON drafts (case_id);
 CREATE INDEX IF NOT EXISTS cases_author ON cases (author);
 """
 
+SESSIONS = """
+CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, username TEXT NOT NULL COLLATE NOCASE,
+    created_at TEXT NOT NULL, last_seen TEXT NOT NULL, user_agent TEXT, address TEXT,
+    ended_at TEXT, ended_reason TEXT);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (username, ended_at);
+"""
+
+SIGNIN_FAILURES = """
+CREATE TABLE IF NOT EXISTS signin_failures (username TEXT NOT NULL COLLATE NOCASE,
+    address TEXT NOT NULL, failures INTEGER NOT NULL, last_failure TEXT NOT NULL,
+    locked_until TEXT, PRIMARY KEY (username, address));
+"""
+
 SOURCES = """
 ALTER TABLE cases ADD COLUMN source TEXT;
 UPDATE cases SET source = CASE WHEN origin = 'corpus' THEN 'corpus' ELSE origin END;
@@ -81,6 +95,74 @@ CREATE TABLE IF NOT EXISTS import_keys (source TEXT NOT NULL, key TEXT NOT NULL,
     PRIMARY KEY (source, key));
 CREATE INDEX IF NOT EXISTS import_keys_case ON import_keys (case_id);
 """
+ACTIONS = """
+CREATE TABLE IF NOT EXISTS actions (id INTEGER PRIMARY KEY,
+    recommendation_id TEXT NOT NULL REFERENCES recommendations (id),
+    source TEXT NOT NULL DEFAULT 'web', text TEXT NOT NULL, responsible_unit TEXT,
+    due_date TEXT, status TEXT NOT NULL DEFAULT 'not-started',
+    created_by TEXT, created_at TEXT, updated_by TEXT, updated_at TEXT,
+    version INTEGER NOT NULL DEFAULT 1, edited INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX IF NOT EXISTS actions_recommendation ON actions (recommendation_id);
+CREATE UNIQUE INDEX IF NOT EXISTS actions_from_response
+    ON actions (recommendation_id) WHERE source = 'response';
+CREATE TABLE IF NOT EXISTS action_updates (id INTEGER PRIMARY KEY,
+    action_id INTEGER NOT NULL REFERENCES actions (id), date TEXT NOT NULL, text TEXT NOT NULL,
+    status TEXT, evidence_url TEXT, evidence_case_id TEXT, author TEXT, created_at TEXT);
+CREATE INDEX IF NOT EXISTS action_updates_action ON action_updates (action_id, date);
+CREATE TABLE IF NOT EXISTS action_history (id INTEGER PRIMARY KEY,
+    action_id INTEGER NOT NULL REFERENCES actions (id), change TEXT NOT NULL,
+    changes TEXT NOT NULL, author TEXT, created_at TEXT);
+CREATE INDEX IF NOT EXISTS action_history_action ON action_history (action_id)
+"""
+# The implementation status a recommendation had -> the status of the action it becomes.
+_ACTION_STATUS = {"implemented": "completed", "in-progress": "in-progress"}
+
+
+def _actions_from_follow_up(db: Database) -> None:
+    """Key actions: create the tables, give every recommendation the action its management
+    response states, and carry its status and progress notes over to that action."""
+    for statement in filter(str.strip, ACTIONS.split(";")):
+        db.execute(statement)
+    stamp = now()
+    for rec in list(db.query("SELECT * FROM recommendations ORDER BY id")):
+        status = _ACTION_STATUS.get(rec["status"] or "", "not-started")
+        text = " ".join((rec["actions"] or rec["text"] or "").split())
+        action_id = db["actions"].insert({
+            "recommendation_id": rec["id"], "source": "response", "text": text,
+            "responsible_unit": rec["responsibility"] or "", "due_date": rec["timeline"],
+            "status": status, "created_by": "management response", "created_at": stamp,
+            "updated_by": "management response", "updated_at": stamp, "version": 1,
+            "edited": 0,
+        }).last_pk
+        changes = {"text": [None, text], "status": [None, status]}
+        db["action_history"].insert({"action_id": action_id, "change": "created",
+                                     "changes": json.dumps(changes), "author": "migration",
+                                     "created_at": stamp})
+        sql = "SELECT * FROM progress_notes WHERE recommendation_id = ? ORDER BY date, id"
+        for note in list(db.query(sql, [rec["id"]])):
+            db["action_updates"].insert({
+                "action_id": action_id, "date": note["date"] or note["created_at"][:10],
+                "text": note["text"] or "", "status": _ACTION_STATUS.get(note["status"] or "",
+                                                                          "not-started"),
+                "evidence_url": "", "evidence_case_id": "", "author": note["author"],
+                "created_at": note["created_at"],
+            })
+            db["action_history"].insert({
+                "action_id": action_id, "change": "progress", "author": note["author"],
+                "changes": json.dumps({"update": [None, note["text"]]}),
+                "created_at": note["created_at"]})
+
+
+
+def case_language(db: Database) -> None:
+    """Each note's language ("en", "fr", "ru"), detected from its text; existing notes filled."""
+    if "language" not in db["cases"].columns_dict:
+        db.execute("ALTER TABLE cases ADD COLUMN language TEXT")
+    rows = db.execute("SELECT id, title, summary, body FROM cases").fetchall()
+    db.conn.executemany("UPDATE cases SET language = ? WHERE id = ?",
+                        [(note_language(title, summary, body), id) for id, title, summary, body
+                         in rows])
+
 
 PARTNERS = """
 CREATE TABLE IF NOT EXISTS partner_overrides (match TEXT NOT NULL, value TEXT NOT NULL,
@@ -118,9 +200,18 @@ CREATE INDEX IF NOT EXISTS proposal_events_proposal ON proposal_events (proposal
 MIGRATIONS: list[tuple[str, Step]] = [
     ("0001_initial", INITIAL),
     ("0002_drafts", DRAFTS),
+    ("0200_case_language", case_language),
+    ("0300_monitoring_actions", _actions_from_follow_up),
+    # The monitoring dashboard reads these columns of every published note; from the index
+    # alone, it never reads the notes' bodies (a tenth of the pages at 10,000 notes).
+    ("0301_cases_facts_index", "CREATE INDEX IF NOT EXISTS cases_facts ON cases (state, id, "
+                               "title, division, visibility, start_year, end_year, status, "
+                               "good_practice)"),
     ("0400_partner_overrides", PARTNERS),
     ("0401_screenings", SCREENINGS),
     ("0402_proposals", PROPOSALS),
+    ("0500_sessions", SESSIONS),
+    ("0501_signin_failures", SIGNIN_FAILURES),
     ("0900_case_sources", SOURCES),
 ]
 

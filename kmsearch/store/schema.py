@@ -8,6 +8,7 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime
 from typing import Any
 
+from ..languages import detect
 from ..records import CaseNote, Evaluation, Recommendation, lesson_id
 
 STATES = ("draft", "submitted", "published", "archived")
@@ -32,11 +33,17 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
 
 
+def note_language(title: str | None, summary: str | None, body: str | None) -> str:
+    """The language a note is written in, from its title, summary and body."""
+    return detect("\n".join(part or "" for part in (title, summary, body)))
+
+
 def case_row(note: CaseNote, digest: str) -> dict[str, Any]:
     """The searchable columns of a note, plus its full canonical JSON and content hash."""
     columns = ("id", "title", "division", "summary", "body", "start_year", "end_year",
                "status", "visibility", "risk_level")
     return {column: getattr(note, column) for column in columns} | {
+        "language": note_language(note.title, note.summary, note.body),
         "good_practice": int(note.good_practice), "extra": canonical_json(note.extra),
         "data": canonical_json(note.to_dict()), "content_hash": digest,
     }

@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..config import Settings
 from ..library import Library
 from ..resources import templates_dir
-from . import api, browse, bulk, cases, contribute, recommendations, review, search
+from . import (
+    account,
+    api,
+    browse,
+    bulk,
+    cases,
+    contribute,
+    monitoring,
+    recommendations,
+    review,
+    search,
+)
 from .auth import default_viewer, init_auth
 from .errors import register_error_handlers
 from .partners import init_partners
@@ -25,10 +39,12 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 1024 * 1024,
     "SESSION_COOKIE_SECURE": None,  # None: on, except under TESTING; 0 for a plain-http demo
     "SECRET_KEY_FILE": None,  # None: <instance_dir>/secret_key, generated on first use
-    "LOGIN_RATE_LIMIT": "10 per minute",  # failed sign-ins per client address and per username
+    "LOGIN_RATE_LIMIT": "60 per minute",  # failed sign-ins per client address, all names
+    "PROXY_COUNT": 0,  # reverse proxies in front whose X-Forwarded-* headers are trusted
     "PROPOSAL_RATE_LIMIT": "10 per hour",  # posts to /propose and its status page per address
     "SETTINGS": None,  # a kmsearch.config.Settings; None: Settings.from_env()
 }
+SESSION_SETTINGS = ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS")  # also Settings fields
 
 
 def create_app(config: dict[str, Any] | None = None, library: Library | None = None) -> Flask:
@@ -51,11 +67,17 @@ def create_app(config: dict[str, Any] | None = None, library: Library | None = N
     app.json.sort_keys = False
 
     if library is None:
-        library = Library(app.config["SETTINGS"] or settings)
+        library = Library(replace(app.config["SETTINGS"] or settings, **{
+            name.lower(): int(app.config[name]) for name in SESSION_SETTINGS if name in app.config
+        }))
     app.extensions["kmsearch"] = library
+    # A session's cookie lasts as long as the server-side session may.
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=library.settings.session_max_hours)
     app.extensions["kmsearch.default_viewer"] = default_viewer(app.config["DEFAULT_VIEWER"])
 
-    for module in (search, cases, recommendations, browse, contribute, review, bulk, api):
+    blueprints = (search, cases, recommendations, browse, contribute, review, bulk, monitoring,
+                  account, api)
+    for module in blueprints:
         app.register_blueprint(module.blueprint)
     register_error_handlers(app)
     init_security(app)
@@ -64,7 +86,17 @@ def create_app(config: dict[str, Any] | None = None, library: Library | None = N
     init_proposals(app)
     init_partners(app)
     register_template_helpers(app)
+    trust_proxies(app, int(app.config["PROXY_COUNT"] or 0))
     return app
+
+
+def trust_proxies(app: Flask, count: int) -> None:
+    """Behind ``count`` reverse proxies, take the client's address, scheme and host from their
+    ``X-Forwarded-*`` headers (Werkzeug's ProxyFix), so sign-in limits see real clients."""
+    if count < 0:
+        raise ValueError(f"PROXY_COUNT (KMSEARCH_PROXY_COUNT) must be 0 or more, not {count}")
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def serve(app: Flask, host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from ..files.export import to_csv, to_json
 from ..library import StoredCase
 from ..records import Lesson, Recommendation
 from ..search.serialize import hit_json, search_json
+from ..workflow.monitoring.service import KeyAction
 from .auth import current_viewer
 from .context import current_library
 from .lookups import link_counts
@@ -36,10 +38,20 @@ def search():
     return answer
 
 
+@blueprint.post("/search")
+def search_text():
+    """The same search with its parameters in a JSON or form body: for long texts ("like")."""
+    body = request.get_json(silent=True) if request.is_json else request.form.to_dict(flat=False)
+    if not isinstance(body, dict):
+        raise ValidationError([Problem("request", "body", "expected a JSON object or a form "
+                                       "with q or like and the search parameters")])
+    return search_json(run_search(read_search_request(body)), url=_url)
+
+
 @blueprint.get("/cases")
 def cases():
     library = current_library()
-    page, per_page = parse_page(request.args, library.settings)
+    page, per_page = parse_page(request.args, library.search.limits)
     visible = library.cases(current_viewer())
     chosen = visible[(page - 1) * per_page : page * per_page]
     return {
@@ -93,23 +105,30 @@ def lesson(lesson_id: str):
 def recommendations():
     library = current_library()
     counts = link_counts(library.cases(current_viewer()))["recommendation"]
+    evaluations = library.evaluations()
+    rows, today = library.monitoring.rows(evaluations), library.monitoring.today()
     return {
+        "today": today.isoformat(),
         "evaluations": [
             {"id": ev.id, "title": ev.title, "period": ev.period,
              "date": ev.date.isoformat() if ev.date else None, "default": ev.default,
              "recommendations": [rec_json(rec) | {"case_count": counts[rec.id]}
+                                 | followup_json(rows[rec.id].actions, today, {})
                                  for rec in ev.recommendations]}
-            for ev in library.evaluations()
+            for ev in evaluations
         ]
     }
 
 
 @blueprint.get("/recommendations/<path:rec_id>")
 def recommendation(rec_id: str):
-    library = current_library()
-    view = library.recommendation(rec_id, current_viewer())
+    library, viewer = current_library(), current_viewer()
+    view = library.recommendation(rec_id, viewer)
+    follow = library.monitoring.recommendation_followup(rec_id, viewer)
     return rec_json(view.recommendation) | {
         "evaluation": {"id": view.evaluation.id, "title": view.evaluation.title},
+        "today": follow.today.isoformat(),
+    } | followup_json(follow.actions, follow.today, follow.evidence) | {
         "progress_notes": [
             {"date": p.date.isoformat() if p.date else None, "status": p.status,
              "text": p.text, "author": p.author}
@@ -118,6 +137,14 @@ def recommendation(rec_id: str):
         "cases": [case_summary(stored) for stored in view.cases],
         "lessons": [lesson_json(lesson) for lesson, _ in view.lessons],
     }
+
+
+@blueprint.get("/stats")
+def stats():
+    """The monitoring dashboard's figures, with its filters (signed-in staff)."""
+    monitoring = current_library().monitoring
+    filters = monitoring.read_filters(request.args.to_dict(flat=False))
+    return monitoring.figures(current_viewer(), filters).to_json()
 
 
 @blueprint.get("/taxonomy")
@@ -182,6 +209,34 @@ def rec_json(rec: Recommendation) -> dict[str, Any]:
     return asdict(rec) | {
         "id": rec.id, "timeline": rec.timeline.isoformat() if rec.timeline else None,
         "url": url_for("recommendations.recommendation", rec_id=rec.id),
+    }
+
+
+def followup_json(actions: list[KeyAction], today: date,
+                  evidence: dict[str, str]) -> dict[str, Any]:
+    """Key actions with overdue flags and progress updates; an evidence note the caller may
+    not see is left out (only its presence is kept)."""
+    overdue = [a for a in actions if a.overdue(today)]
+    return {
+        "overdue": bool(overdue),
+        "overdue_actions": len(overdue),
+        "actions": [
+            {"id": a.id, "text": a.text, "responsible_unit": a.responsible_unit,
+             "due_date": a.due_date.isoformat() if a.due_date else None, "status": a.status,
+             "overdue": a in overdue, "source": a.source, "version": a.version,
+             "created_by": a.created_by, "created_at": a.created_at,
+             "updated_by": a.updated_by, "updated_at": a.updated_at,
+             "updates": [
+                 {"date": u.date.isoformat(), "text": u.text, "status": u.status,
+                  "evidence_url": u.evidence_url or None,
+                  "evidence_case": ({"id": u.evidence_case_id,
+                                     "url": _url("case", u.evidence_case_id)}
+                                    if u.evidence_case_id in evidence else None),
+                  "author": u.author, "created_at": u.created_at}
+                 for u in a.updates
+             ]}
+            for a in actions
+        ],
     }
 
 

@@ -3,31 +3,31 @@ header, or the configured default)."""
 
 from __future__ import annotations
 
-import hmac
-
 from flask import Flask, current_app, g, request
 from flask_login import LoginManager, UserMixin, current_user
 
 from ..access import ANONYMOUS, ROLES, Viewer, staff
-from ..library import User
+from ..library import Session, User
 from .context import current_library
 
 DEFAULT_VIEWERS = {"anonymous": ANONYMOUS, "staff": staff()}
 
 
 class SessionUser(UserMixin):
-    """The account a session is signed in as; its id changes with the password."""
+    """The account a server-side session is signed in as; the cookie holds only its token."""
 
-    def __init__(self, user: User):
+    def __init__(self, user: User, token: str, session: Session | None = None):
         self.user = user
+        self.token = token
+        self.session = session
 
     def get_id(self) -> str:
-        return f"{self.user.username}:{self.user.session_token}"
+        return self.token
 
 
 def init_auth(app: Flask) -> None:
-    """Sessions remember the signed-in account; each request re-reads it from the database,
-    so disabling a user or changing their roles takes effect at once."""
+    """Sessions live in the database: each request resumes its session and re-reads the
+    account, so signing out, disabling a user or changing their roles ends it at once."""
     manager = LoginManager(app)
     manager.login_view = "signin.login"
     manager.login_message = None  # pages show no flashed messages; the sign-in page explains
@@ -35,13 +35,16 @@ def init_auth(app: Flask) -> None:
     app.jinja_env.globals["signed_in_account"] = signed_in_account
 
 
-def load_session_user(session_id: str) -> SessionUser | None:
-    """The enabled account a session id names, while its password is unchanged."""
-    username, _, token = session_id.partition(":")
-    user = current_library().accounts.get(username)
-    if user is None or user.disabled or not hmac.compare_digest(token, user.session_token):
+def load_session_user(token: str) -> SessionUser | None:
+    """The enabled account of the open session a cookie's token names."""
+    library = current_library()
+    session = library.sessions.resume(token)
+    if session is None:
         return None
-    return SessionUser(user)
+    user = library.accounts.get(session.username)
+    if user is None or user.disabled:
+        return None
+    return SessionUser(user, token, session)
 
 
 def signed_in_account() -> User | None:

@@ -4,9 +4,10 @@ and the page that shows a note in any workflow state with the steps open to the 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..access import Viewer
-from ..errors import Forbidden, NotFound, Problem, ValidationError
+from ..errors import Forbidden, KmsearchError, NotFound, Problem, ValidationError
 from ..library import StoredCase
 from ..workflow.contributions import Contributions, EditConflict, note_fields
 from ..workflow.permissions import may_contribute, may_edit_division, may_review, may_see_history
@@ -23,9 +24,12 @@ from .noteform import (
     read_form,
     without_blank_rows,
 )
+from .oversize import oversize_problems, read_oversized_form
+from .security import too_large
 
 blueprint = Blueprint("contribute", __name__)
 SUGGESTION_TEXT_LIMIT = 20_000
+FORM_ENDPOINTS = ("contribute.new", "contribute.edit", "contribute.draft")
 BACKGROUND_BYTES = 32 * 1024  # larger uploads (about 50 rows and more) run in the background
 
 
@@ -178,6 +182,28 @@ def upload():
     return _render_upload(report)
 
 
+@blueprint.errorhandler(RequestEntityTooLarge)
+def form_too_large(error: RequestEntityTooLarge):
+    """A note form over the limit comes back with everything typed in it, saying which field
+    to shorten and by how much; anything else gets the plain 413."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    form = read_oversized_form(limit) if request.endpoint in FORM_ENDPOINTS else None
+    if form is None:
+        return too_large(error)
+    try:
+        case_id = (request.view_args or {}).get("case_id")
+        if request.endpoint == "contribute.draft":
+            case_id = current_contributions().draft(current_viewer(),
+                                                    request.view_args["draft_id"]).case_id
+        elif case_id is None:
+            _require_contributor(current_viewer())
+        stored = current_contributions().editable(current_viewer(), case_id) if case_id else None
+    except KmsearchError:
+        return too_large(error)
+    return _render_form(read_form(form), stored=stored, status=413, oversize=True,
+                        problems=oversize_problems(form, request.content_length, limit))
+
+
 def _render_upload(report) -> str:
     return render_template("contribute_upload.html", report=report, describe=describe,
                            limit=MAX_UPLOAD_BYTES, max_rows=MAX_ROWS, accept=",".join(SUFFIXES))
@@ -213,7 +239,7 @@ def _post_form(case_id: str | None):
 def _render_form(note_form: NoteForm, *, stored: StoredCase | None = None,
                  problems: list[Problem] | None = None, preview: bool = False,
                  conflict=None, comparison=None, saved: int | None = None,
-                 status: int = 200) -> Response:
+                 status: int = 200, oversize: bool = False) -> Response:
     viewer, library = current_viewer(), current_library()
     divisions = [term for term in library.taxonomy.divisions
                  if may_edit_division(viewer, term.code)]
@@ -225,6 +251,7 @@ def _render_form(note_form: NoteForm, *, stored: StoredCase | None = None,
         preview=render_markdown(note_form.body) if preview else None,
         suggestions=_suggestions(note_form, viewer), conflict=conflict, comparison=comparison,
         saved=saved, reviewer=may_review(viewer), input_id=input_id, field_label=field_label,
+        oversize=oversize, max_bytes=current_app.config.get("MAX_CONTENT_LENGTH") or 0,
     )
     return Response(html, status=status, mimetype="text/html")
 

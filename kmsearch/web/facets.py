@@ -40,6 +40,7 @@ class FacetGroup:
     title: str
     choices: list[FacetChoice]
     open: bool
+    multiple: bool = True  # values are alternatives: several may be ticked
 
 
 def facet_groups(search: SearchRequest, results: SearchResults) -> list[FacetGroup]:
@@ -51,7 +52,8 @@ def facet_groups(search: SearchRequest, results: SearchResults) -> list[FacetGro
             continue
         choices = [_choice(search.filters, name, value) for value in values]
         opened = position < OPEN_FACETS or any(choice.selected for choice in choices)
-        groups.append(FacetGroup(name, title, choices, opened))
+        groups.append(FacetGroup(name, title, choices, opened,
+                                 multiple=name not in ("year", "good_practice")))
     return groups
 
 

@@ -145,7 +145,7 @@ LABELS = {
     "nexus_areas": "Nexus areas", "sdgs": "SDGs", "recommendations": "Recommendations",
     "start_year": "Start year", "end_year": "End year", "status": "Status",
     "good_practice": "Good practice", "visibility": "Visibility", "risk_level": "Risk level",
-    "lessons": "Lessons", "form": "Form",
+    "lessons": "Lessons", "body": "The story, in Markdown", "comment": "Comment", "form": "Form",
 }
 
 

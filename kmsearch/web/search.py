@@ -17,11 +17,13 @@ blueprint = Blueprint("search", __name__)
 def home():
     library = current_library()
     cases = library.cases(current_viewer())
+    evaluation = library.default_evaluation()
     return render_template(
         "home.html",
         counts=link_counts(cases),
         case_total=len(cases),
-        evaluation=library.default_evaluation(),
+        evaluation=evaluation,
+        followup=library.monitoring.rows([evaluation] if evaluation else []),
         featured=[stored for stored in cases if stored.note.good_practice][:3],
         latest=good_practices(cases)[:4],
     )
@@ -35,19 +37,13 @@ def results():
     )
 
 
-def read_search_request() -> SearchRequest:
+def read_search_request(params=None) -> SearchRequest:
+    """The request's search parameters (the URL's unless ``params`` are given), validated."""
     library = current_library()
-    return parse_search_request(request.args, library.taxonomy, library.settings)
+    return parse_search_request(request.args if params is None else params, library.taxonomy,
+                                library.search.limits)
 
 
 def run_search(search_request: SearchRequest) -> SearchResults:
     """The one call every results list makes: pages, browse pages and the JSON API."""
-    return current_library().search.search(
-        search_request.q,
-        mode=search_request.mode,
-        filters=search_request.filters,
-        viewer=current_viewer(),
-        page=search_request.page,
-        per_page=search_request.per_page,
-        sort=search_request.sort,
-    )
+    return current_library().search.search(search_request, current_viewer())

@@ -6,10 +6,11 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app, request, session
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from .auth import current_viewer
 from .errors import error_response
 
 CONTENT_SECURITY_POLICY = (
@@ -23,8 +24,9 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
 }
 # Read-only POST routes, exempt from CSRF checks: they change nothing.
-CSRF_EXEMPT = ("kmsearch.web.api.suggest_links",)
+CSRF_EXEMPT = ("kmsearch.web.api.suggest_links", "kmsearch.web.api.search_text")
 SECRET_KEY_MIN_LENGTH = 16
+IDENTITY_HEADERS = ("X-Remote-User", "X-Remote-Roles", "X-Remote-Divisions")
 
 csrf = CSRFProtect()
 
@@ -50,6 +52,7 @@ def init_security(app: Flask) -> None:
     for view in CSRF_EXEMPT:
         csrf.exempt(view)
     app.after_request(add_security_headers)
+    app.after_request(add_cache_headers)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
@@ -60,19 +63,43 @@ def init_security(app: Flask) -> None:
             "page in an X-CSRFToken header).",
         )
 
-    @app.errorhandler(RequestEntityTooLarge)
-    def too_large(error: RequestEntityTooLarge):
-        limit = app.config.get("MAX_CONTENT_LENGTH") or 0
-        return error_response(
-            413,
-            f"The request is larger than the {_size(limit)} this site accepts; "
-            "shorten the text or send fewer files at once.",
-        )
+    app.register_error_handler(RequestEntityTooLarge, too_large)
+
+
+def too_large(error: RequestEntityTooLarge | None = None) -> Response:
+    """413, saying the limit; the contribution form answers its own, keeping what was typed."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return error_response(
+        413,
+        f"The request is larger than the {_size(limit)} this site accepts; "
+        "shorten the text or send fewer files at once.",
+    )
 
 
 def add_security_headers(response: Response) -> Response:
     """Every response, pages, API answers, errors and static files alike, gets the headers."""
     response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def add_cache_headers(response: Response) -> Response:
+    """``no-store`` on every API answer and on whatever a signed-in viewer (or a browser holding
+    a session) is shown, so no shared cache or back button keeps it; pages vary by viewer."""
+    if request.endpoint == "static":
+        return response
+    response.vary.add("Cookie")
+    if current_app.config.get("TRUST_USER_HEADER"):
+        response.vary.update(IDENTITY_HEADERS)
+    personal = (
+        request.path.startswith("/api/")
+        or current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+        or session.modified
+        or "Set-Cookie" in response.headers
+        or current_viewer().signed_in
+    )
+    if personal:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
     return response
 
 

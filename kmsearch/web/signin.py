@@ -1,7 +1,9 @@
-"""Sign in and sign out with a username and password, rate-limited per address and per name."""
+"""Sign in and sign out with a username and password: failed attempts back off per username
+and address together; a sign-in starts a server-side session, signing out ends it."""
 
 from __future__ import annotations
 
+import math
 from urllib.parse import urlsplit, urlunsplit
 
 from flask import (
@@ -18,7 +20,7 @@ from flask import (
 )
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from ..library import normal_username
 from .auth import SessionUser, signed_in_account
@@ -31,25 +33,30 @@ FAILED = (
     "an administrator can reset a forgotten password."
 )
 TOO_MANY = (
-    "Too many failed sign-in attempts from this address or for this username. "
+    "Too many failed sign-in attempts from this address. "
     "Wait a minute, then try again."
+)
+BACK_OFF = (
+    "Too many failed sign-in attempts for this username from this address. Wait {wait} "
+    "before trying again (each further attempt doubles the wait), or ask an administrator "
+    "to lift the lock."
 )
 
 
 def init_signin(app: Flask) -> None:
-    """Serve /login and /logout; failed sign-ins are limited to LOGIN_RATE_LIMIT per client
-    address and per username, counted in this process's memory."""
+    """Serve /login and /logout. Failed sign-ins back off per username and address together
+    (the store's ``Lockout``); LOGIN_RATE_LIMIT is a ceiling on failures per address across
+    all names, against trying one password on many accounts."""
     app.register_blueprint(blueprint)
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://", headers_enabled=True)
-    for key in (_address_key, _username_key):
-        limiter.limit(
-            lambda: current_app.config["LOGIN_RATE_LIMIT"],
-            key_func=key,
-            methods=["POST"],
-            exempt_when=lambda: request.endpoint != "signin.login",
-            deduct_when=lambda response: response.status_code != 303,
-            error_message=TOO_MANY,
-        )(blueprint)
+    limiter.limit(
+        lambda: current_app.config["LOGIN_RATE_LIMIT"],
+        key_func=_address_key,
+        methods=["POST"],
+        exempt_when=lambda: request.endpoint != "signin.login",
+        deduct_when=lambda response: response.status_code != 303,
+        error_message=TOO_MANY,
+    )(blueprint)
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -59,21 +66,40 @@ def login():
         return _form(next_url)
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
-    user = current_library().accounts.sign_in(username, password)
+    library, address = current_library(), get_remote_address() or "unknown"
+    name = normal_username(username)
+    if name and library.lockout.wait(name, address):
+        # Still waiting: refused unchecked, and counted, so hammering only lengthens the wait.
+        return _locked_out(next_url, username, library.lockout.failed(name, address))
+    user = library.accounts.sign_in(username, password)
     if user is None:
+        if name:
+            library.lockout.failed(name, address)
         return _form(next_url, username=username, error=FAILED)
+    library.lockout.succeeded(name, address)
+    _end_current_session()
     session.clear()  # a fresh session: nothing set before signing in carries over
-    login_user(SessionUser(user))
+    session.permanent = True  # the cookie lasts as long as the session may
+    token = library.sessions.start(user.username, request.headers.get("User-Agent", ""),
+                                   address)
+    login_user(SessionUser(user, token))
     g.pop("viewer", None)
     return redirect(next_url, 303)
 
 
 @blueprint.post("/logout")
 def logout():
+    _end_current_session()
     logout_user()
     session.clear()
     g.pop("viewer", None)
     return redirect(url_for("search.home"), 303)
+
+
+def _end_current_session() -> None:
+    """End this browser's server-side session, so a copy of its cookie opens nothing."""
+    if current_user.is_authenticated:
+        current_library().sessions.end(current_user.token)
 
 
 def safe_next(target: str | None) -> str:
@@ -92,17 +118,24 @@ def safe_next(target: str | None) -> str:
     return urlunsplit(("", "", parts.path, parts.query, ""))
 
 
-def _form(next_url: str, username: str = "", error: str | None = None) -> Response:
+def _form(next_url: str, username: str = "", error: str | None = None,
+          status: int = 200) -> Response:
     html = render_template(
         "login.html", next_url=next_url, username=username, error=error,
         account=signed_in_account(),
     )
-    return Response(html, status=200, mimetype="text/html")
+    return Response(html, status=status, mimetype="text/html")
+
+
+def _locked_out(next_url: str, username: str, wait: float) -> Response:
+    """429 with the wait, before any password is checked: a locked pair learns nothing."""
+    seconds = math.ceil(wait)
+    spoken = f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
+    response = _form(next_url, username=username, error=BACK_OFF.format(wait=spoken),
+                     status=429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 def _address_key() -> str:
     return f"address:{get_remote_address()}"
-
-
-def _username_key() -> str:
-    return f"username:{normal_username(request.form.get('username', ''))}"

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from ..documents import IndexDoc
 from ..filters import Filters
+from ..languages import name as language_name
 from ..records import CaseNote, Recommendation
 from .auth import current_viewer
 from .context import current_library
@@ -47,6 +48,7 @@ def register_template_helpers(app: Flask) -> None:
         years=years,
         short=short,
         rec_title=rec_title,
+        language_name=language_name,
     )
 
     @app.context_processor

@@ -14,6 +14,7 @@ from pathlib import PurePath
 from typing import Any
 
 from ..errors import Problem
+from ..files.cells import spreadsheet_value
 
 SUFFIXES = (".md", ".csv", ".xlsx")
 MAX_UPLOAD_BYTES = 1024 * 1024
@@ -188,14 +189,15 @@ def _lesson(item: str) -> dict[str, str | None]:
 
 
 def _cell(value: Any) -> str:
-    """A cell as text: whole floats without ``.0`` (Excel stores years as floats), dates ISO."""
+    """A cell as text: whole floats without ``.0`` (Excel stores years as floats), dates ISO,
+    and the quote that exports put before formula characters taken off again."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, datetime | date):
         return value.date().isoformat() if isinstance(value, datetime) else value.isoformat()
-    return str(value).strip()
+    return spreadsheet_value(str(value).strip())
 
 
 def describe(problem: Problem) -> str:

@@ -1,0 +1,1 @@
+"""Follow-up of recommendations and the monitoring dashboard: figures, charts, reports."""
