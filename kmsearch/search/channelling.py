@@ -15,6 +15,7 @@ from ..filters import Filters
 from ..records import Lesson
 from ..store.cases import StoredCase
 from ..taxonomy import Taxonomy
+from .request import SearchRequest
 from .results import Hit
 
 if TYPE_CHECKING:
@@ -48,8 +49,9 @@ class Channelling:
 def channel(search: SearchService, taxonomy: Taxonomy, get_case: GetCase, text: str,
             viewer: Viewer, k: int = SIMILAR) -> Channelling:
     """Suggest where a text (a proposal) belongs, from the case notes the viewer may see."""
-    hits = search.search(text[: search.settings.max_query_length], mode="hybrid",
-                         filters=Filters(type=("case",)), viewer=viewer, per_page=k).hits
+    request = SearchRequest(text[: search.settings.max_query_length], "hybrid",
+                            Filters(type=("case",)), per_page=k, like=True, group=False)
+    hits = search.search(request, viewer).hits
     votes: dict[str, float] = defaultdict(float)
     voters: dict[str, list[str]] = defaultdict(list)
     nexus_votes: dict[str, float] = defaultdict(float)
