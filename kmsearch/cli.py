@@ -403,6 +403,87 @@ def report(ctx: Context, year: int | None, year_from: int | None, year_to: int |
                f"({len(body):,} bytes)", err=True)
 
 
+@cli.command("due-diligence")
+@pass_context
+def due_diligence(ctx: Context) -> None:
+    """Check the due-diligence rules (corpus/due-diligence.yaml and its sanctions list) and
+    summarise them; exit 1 with one line per problem."""
+    rules = ctx.library.due_diligence
+    click.echo(f"{rules.source}: rules {rules.version}, amounts in {rules.currency}")
+    rows = [(f"exclusion:{s.code}", "high", s.label) for s in rules.sectors]
+    rows.append(("exclusion:sanctions", "high", f"{len(rules.sanctions)} listed entities"))
+    rows += [(f"factor:{f.code}", f.tier, f.label) for f in rules.factors]
+    rows += [(f"checklist:{q.code}", q.tier, f"if {q.flag_when}: {_shorten(q.question, 60)}")
+             for q in rules.questions]
+    click.echo(_table(rows, ("rule", "tier", "what")))
+    click.echo(f"simplified path: {len(rules.simplified_questions)} questions, contributions "
+               f"up to {rules.simplified_max_amount:,.0f} {rules.currency}")
+
+
+@cli.group(cls=Commands)
+def partners() -> None:
+    """Partner profiles, and reviewers' merges and splits of partners (each can be undone)."""
+
+
+@partners.command("list")
+@click.option("--as", "viewer", type=click.Choice(["anonymous", "staff", "reviewer"]),
+              default="reviewer", show_default=True, help="Whose view.")
+@pass_context
+def partners_list(ctx: Context, viewer: str) -> None:
+    """Every partner, with its engagements."""
+    rows = [(p.slug, p.name, len(p.cases), len(p.proposals), ", ".join(p.divisions))
+            for p in ctx.library.partners.directory(VIEWERS[viewer])]
+    click.echo(_table(rows, ("slug", "name", "cases", "proposals", "divisions")))
+
+
+@partners.command("merge")
+@click.argument("source")
+@click.argument("target")
+@click.option("--by", "author", required=True, help="The reviewer making the change.")
+@click.option("--comment", default="", help="Why.")
+@pass_context
+def partners_merge(ctx: Context, source: str, target: str, author: str, comment: str) -> None:
+    """Put every name of partner SOURCE (a slug) under partner TARGET."""
+    change = ctx.library.partners.merge(staff(author, "reviewer"), source, target, comment)
+    click.echo(f"change {change.id}: {len(change.rows)} name(s) now under {target}")
+
+
+@partners.command("split")
+@click.argument("name")
+@click.option("--by", "author", required=True, help="The reviewer making the change.")
+@click.option("--comment", default="", help="Why.")
+@pass_context
+def partners_split(ctx: Context, name: str, author: str, comment: str) -> None:
+    """Make the exact spelling NAME a partner of its own."""
+    change = ctx.library.partners.split(staff(author, "reviewer"), name, comment)
+    click.echo(f"change {change.id}: {name!r} is now partner {change.rows[0][3]}")
+
+
+@partners.command("undo")
+@click.argument("change_id", type=int)
+@click.option("--by", "author", required=True, help="The reviewer making the change.")
+@pass_context
+def partners_undo(ctx: Context, change_id: int, author: str) -> None:
+    """Undo merge or split CHANGE_ID."""
+    change = ctx.library.partners.undo(staff(author, "reviewer"), change_id)
+    click.echo(f"change {change.id} undid change {change_id}")
+
+
+@cli.command("proposal-stats")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_context
+def proposal_stats(ctx: Context, as_json: bool) -> None:
+    """Proposals by state and median days from receipt to decision, per division."""
+    figures = ctx.library.proposals.stats(staff("cli", "reviewer"))
+    if as_json:
+        _echo_json(figures)
+        return
+    rows = [(d["division"], d["proposals"], d["decided"],
+             "-" if d["median_days_to_decision"] is None else d["median_days_to_decision"])
+            for d in figures["divisions"]]
+    click.echo(_table(rows, ("division", "proposals", "decided", "median days to decision")))
+
+
 VIEWERS = {
     "anonymous": ANONYMOUS,
     "staff": staff("cli"),

@@ -10,7 +10,7 @@ import kmsearch
 
 PACKAGE = Path(kmsearch.__file__).parent
 ROOT_VOCABULARY = {"records", "errors", "access", "config", "taxonomy", "filters", "documents",
-                   "languages", "limits", "resources"}
+                   "languages", "limits", "partners", "resources"}
 # Each layer may import its own modules and those of the layers below it, never above or beside.
 LAYERS = [
     {"root"},

@@ -100,7 +100,9 @@ def test_cases_list_rejects_bad_parameters(client, query):
 def test_case_has_every_field_and_its_lessons(client):
     body = client.get(f"/api/v1/cases/{PUBLIC}").json
     assert body["id"] == PUBLIC and body["url"] == f"/cases/{PUBLIC}"
-    assert body["partners"][0] == {"name": "Aurelia Apparel Group", "type": "business"}
+    assert body["partners"][0] == {"name": "Aurelia Apparel Group", "type": "business",
+                                   "slug": "aurelia-apparel-group",
+                                   "url": "/partners/aurelia-apparel-group"}
     assert body["recommendations"] == ["private-sector-2021/6", "private-sector-2021/8"]
     assert body["body"].startswith("## Context")
     assert [lesson["id"] for lesson in body["lessons"]] == [f"{PUBLIC}--{n}" for n in range(1, 5)]
@@ -185,6 +187,7 @@ def test_openapi_document_describes_every_api_route(app, client):
             path = rule.rule.removeprefix(api.blueprint.url_prefix)
             path = path.replace("<path:rec_id>", "{recommendation_id}")
             path = path.replace("<case_id>", "{case_id}").replace("<lesson_id>", "{lesson_id}")
+            path = path.replace("<slug>", "{slug}")
             assert path in documented, path
             methods = rule.methods - {"HEAD", "OPTIONS"}
             assert {m.lower() for m in methods} <= set(document["paths"][path]), path

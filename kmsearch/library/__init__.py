@@ -12,7 +12,9 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..access import Viewer
 from ..config import Settings
+from ..files.duediligence import Rules, load_rules
 from ..store.accounts import User, normal_username
 from ..store.cases import ProgressNote, Revision, SaveResult, Store, StoredCase
 from ..store.lockout import Lockout
@@ -24,9 +26,13 @@ from .reading import Reading, RecommendationView
 from .writing import IngestReport, Writing
 
 if TYPE_CHECKING:
+    from ..search.channelling import Channelling
     from ..search.service import SearchService
     from ..workflow.contributions import Contributions
     from ..workflow.monitoring.service import Monitoring
+    from ..workflow.partners import Partners
+    from ..workflow.proposals import Proposals
+    from ..workflow.screening import CaseScreenings
 
 __all__ = [
     "Accounts", "IngestReport", "Library", "ProgressNote", "RecommendationView", "Revision",
@@ -118,6 +124,52 @@ class Library(Reading, Writing, Documents):
         from ..workflow.contributions import Contributions
 
         return Contributions(self.store, self.taxonomy, self.settings, cases=self)
+
+    # Partnership proposals, due-diligence screening and partner profiles (recommendations 7
+    # and 5). The services check every permission; views and the CLI call them through here.
+
+    @property
+    def due_diligence(self) -> Rules:
+        """The due-diligence rules of the corpus (``due-diligence.yaml``), validated on load."""
+        return self._once("due_diligence",
+                          lambda: load_rules(self.settings.corpus_dir / "due-diligence.yaml"))
+
+    @property
+    def proposals(self) -> Proposals:
+        """The one-stop shop: intake, the proposer's status, the reviewers' workflow."""
+        return self._once("proposals", self._build_proposals)
+
+    @property
+    def partners(self) -> Partners:
+        """Partner profiles across divisions, and reviewers' merges and splits."""
+        return self._once("partners", self._build_partners)
+
+    @property
+    def case_screenings(self) -> CaseScreenings:
+        """Due-diligence screenings of case notes."""
+        return self._once("case_screenings", self._build_case_screenings)
+
+    def channel(self, text: str, viewer: Viewer) -> Channelling:
+        """Where a proposal's text belongs: divisions and nexus areas with reasons, similar
+        case notes and their lessons, from what this viewer may see."""
+        from ..search.channelling import channel
+
+        return channel(self.search, self.taxonomy, self.get_case, text, viewer)
+
+    def _build_proposals(self) -> Proposals:
+        from ..workflow.proposals import Proposals
+
+        return Proposals(self)
+
+    def _build_partners(self) -> Partners:
+        from ..workflow.partners import Partners
+
+        return Partners(self)
+
+    def _build_case_screenings(self) -> CaseScreenings:
+        from ..workflow.screening import CaseScreenings
+
+        return CaseScreenings(self)
 
     def _built(self, name: str) -> bool:
         return name in self._parts

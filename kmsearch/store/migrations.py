@@ -183,6 +183,39 @@ def case_language(db: Database) -> None:
                          in rows])
 
 
+PARTNERS = """
+CREATE TABLE IF NOT EXISTS partner_overrides (match TEXT NOT NULL, value TEXT NOT NULL,
+    slug TEXT NOT NULL, PRIMARY KEY (match, value));
+CREATE TABLE IF NOT EXISTS partner_changes (id INTEGER PRIMARY KEY, action TEXT NOT NULL,
+    author TEXT, created_at TEXT, comment TEXT, undoes INTEGER, undone_by INTEGER);
+CREATE TABLE IF NOT EXISTS partner_change_rows (change_id INTEGER NOT NULL
+    REFERENCES partner_changes (id), position INTEGER, match TEXT NOT NULL, value TEXT NOT NULL,
+    before TEXT, after TEXT);
+CREATE INDEX IF NOT EXISTS partner_change_rows_change ON partner_change_rows (change_id);
+"""
+
+SCREENINGS = """
+CREATE TABLE IF NOT EXISTS screenings (id INTEGER PRIMARY KEY, subject_type TEXT NOT NULL,
+    subject_id TEXT NOT NULL, partner TEXT, division TEXT, screened_by TEXT NOT NULL,
+    screened_at TEXT NOT NULL, path TEXT NOT NULL, answers TEXT NOT NULL, facts TEXT NOT NULL,
+    tier TEXT NOT NULL, excluded INTEGER NOT NULL DEFAULT 0, reasons TEXT NOT NULL,
+    expires_on TEXT NOT NULL, comment TEXT);
+CREATE INDEX IF NOT EXISTS screenings_subject ON screenings (subject_type, subject_id);
+"""
+
+PROPOSALS = """
+CREATE TABLE IF NOT EXISTS proposals (id INTEGER PRIMARY KEY, reference TEXT NOT NULL UNIQUE,
+    token_hash TEXT NOT NULL, state TEXT NOT NULL, division TEXT, suggested_division TEXT,
+    organisation TEXT NOT NULL, partner_type TEXT, country TEXT, title TEXT NOT NULL,
+    data TEXT NOT NULL, submitted_by TEXT, case_id TEXT, created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL, decided_at TEXT);
+CREATE INDEX IF NOT EXISTS proposals_state ON proposals (state, division);
+CREATE TABLE IF NOT EXISTS proposal_events (id INTEGER PRIMARY KEY,
+    proposal_id INTEGER NOT NULL REFERENCES proposals (id), from_state TEXT, to_state TEXT NOT NULL,
+    author TEXT, created_at TEXT NOT NULL, comment TEXT, division TEXT);
+CREATE INDEX IF NOT EXISTS proposal_events_proposal ON proposal_events (proposal_id);
+"""
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("0001_initial", INITIAL),
     ("0002_drafts", DRAFTS),
@@ -193,6 +226,9 @@ MIGRATIONS: list[tuple[str, Step]] = [
     ("0301_cases_facts_index", "CREATE INDEX IF NOT EXISTS cases_facts ON cases (state, id, "
                                "title, division, visibility, start_year, end_year, status, "
                                "good_practice)"),
+    ("0400_partner_overrides", PARTNERS),
+    ("0401_screenings", SCREENINGS),
+    ("0402_proposals", PROPOSALS),
     ("0500_sessions", SESSIONS),
     ("0501_signin_failures", SIGNIN_FAILURES),
     ("0600_attachments", ATTACHMENTS),

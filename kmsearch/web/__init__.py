@@ -28,6 +28,8 @@ from . import (
 )
 from .auth import default_viewer, init_auth
 from .errors import register_error_handlers
+from .partners import init_partners
+from .proposals import init_proposals
 from .security import init_security
 from .signin import init_signin
 from .templating import register_template_helpers
@@ -41,6 +43,7 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY_FILE": None,  # None: <instance_dir>/secret_key, generated on first use
     "LOGIN_RATE_LIMIT": "60 per minute",  # failed sign-ins per client address, all names
     "PROXY_COUNT": 0,  # reverse proxies in front whose X-Forwarded-* headers are trusted
+    "PROPOSAL_RATE_LIMIT": "10 per hour",  # posts to /propose and its status page per address
     "SETTINGS": None,  # a kmsearch.config.Settings; None: Settings.from_env()
 }
 SESSION_SETTINGS = ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS")  # also Settings fields
@@ -83,6 +86,8 @@ def create_app(config: dict[str, Any] | None = None, library: Library | None = N
     documents.init_uploads(app)
     init_auth(app)
     init_signin(app)
+    init_proposals(app)
+    init_partners(app)
     register_template_helpers(app)
     trust_proxies(app, int(app.config["PROXY_COUNT"] or 0))
     return app

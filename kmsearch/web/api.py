@@ -20,6 +20,7 @@ from .auth import current_viewer
 from .context import current_library
 from .lookups import link_counts
 from .params import parse_page
+from .partners import partner_links
 from .search import read_search_request, run_search
 
 blueprint = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -30,7 +31,11 @@ EXPORT_TYPES = {"json": "application/json", "csv": "text/csv"}
 
 @blueprint.get("/search")
 def search():
-    return search_json(run_search(read_search_request()), url=_url)
+    results = run_search(read_search_request())
+    answer = search_json(results, url=_url)
+    for hit_json_, hit in zip(answer["hits"], results.hits, strict=True):
+        hit_json_["partners"] = partner_links([n for n in hit.doc.partners.split("; ") if n])
+    return answer
 
 
 @blueprint.post("/search")
@@ -60,7 +65,8 @@ def case(case_id: str):
     stored = current_library().get_case(case_id, current_viewer())
     note = stored.note
     return case_summary(stored) | {
-        "partners": [asdict(p) for p in note.partners],
+        "partners": [asdict(p) | link for p, link in zip(
+            note.partners, partner_links([p.name for p in note.partners]), strict=True)],
         "partnership_types": note.partnership_types,
         "recommendations": note.recommendations,
         "end_year": note.end_year,

@@ -29,6 +29,9 @@ def case(case_id: str):
         recommendations=library.linked_recommendations(stored.note),
         related=_unless_unindexed(library.search.related, case_id, viewer),
         history=history,
+        screenings=library.case_screenings.of(viewer, case_id),
+        may_screen=library.case_screenings.may_screen(viewer, stored),
+        proposal=library.proposals.visible_reference(viewer, stored.note.extra.get("proposal")),
     )
 
 

@@ -25,6 +25,8 @@ NAVIGATION = (
     ("browse.nexus_index", "Nexus areas", "browse.nexus"),
     ("browse.sdg_index", "SDGs", "browse.sdg"),
     ("browse.division_index", "Divisions", "browse.division"),
+    ("partners.index", "Partners", "partners."),
+    ("proposals.propose", "Propose a partnership", "proposals.propose"),
 )
 
 

@@ -43,3 +43,17 @@ def may_see_history(viewer: Viewer, stored: StoredCase) -> bool:
 
 def is_author(viewer: Viewer, stored: StoredCase) -> bool:
     return viewer.signed_in and stored.author == viewer.username
+
+
+def may_see_proposal(viewer: Viewer, division: str) -> bool:
+    """Proposals and their screenings: reviewers, admins, and the focal points (contributors)
+    of the division a proposal is assigned to."""
+    return may_review(viewer) or bool(
+        division and viewer.signed_in and "contributor" in viewer.roles
+        and division in viewer.divisions
+    )
+
+
+def may_see_case_screening(viewer: Viewer, division: str) -> bool:
+    """A case note's screenings: reviewers, admins and the focal points of its division."""
+    return may_edit_division(viewer, division)
