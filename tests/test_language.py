@@ -69,6 +69,16 @@ def test_accents_fold_and_french_and_russian_words_are_stemmed(index, query, key
     assert found(index, query)[:1] == [key]
 
 
+@pytest.mark.parametrize("phrase, key", [
+    ('"a carmaker paid for posters in schools"', "case:roads"),
+    ('"campaign was evaluated after two years"', "case:roads"),
+    ('"campagnes de sécurité routière dans les écoles"', "case:routes"),
+])
+def test_a_quoted_phrase_with_stop_words_in_it_still_matches(index, phrase, key):
+    assert found(index, phrase) == [key]
+    assert found(index, '"carmaker schools"') == []  # words apart stay apart
+
+
 def test_english_stemming_is_unchanged(index):
     assert found(index, "partnership")[:1] == ["case:roads"]
     assert found(index, "evaluating campaigns")[:1] == ["case:roads"]

@@ -43,10 +43,11 @@ def is_stop_word(word: str, language: str = DEFAULT) -> bool:
 class LanguageAnalyzer(Analyzer):
     """Words, lowercased, stop words of the text's language dropped, stemmed, accents folded.
 
-    Positions count the dropped words, as Whoosh's StemmingAnalyzer does, so phrases still work.
+    Positions count only the words kept, as Whoosh's StopFilter renumbers them, so a quoted
+    phrase with stop words in it ("sponsorship of a road safety campaign") still matches.
     """
 
-    version = 1  # part of the schema's signature: a change means a rebuild
+    version = 2  # part of the schema's signature: a change means a rebuild
 
     def __init__(self):
         self.tokenizer = RegexTokenizer()
@@ -61,6 +62,7 @@ class LanguageAnalyzer(Analyzer):
     def __call__(self, value: str, mode: str = "", **kwargs) -> Iterator[Token]:
         language = (query_language.get() if mode == "query" else None) or detect(value)
         removestops = kwargs.pop("removestops", True)
+        position = 0
         for token in self.lowercase(self.tokenizer(value, mode=mode, **kwargs)):
             text = token.text
             if len(text) < 2 or is_stop_word(text, language):
@@ -71,4 +73,7 @@ class LanguageAnalyzer(Analyzer):
                 continue
             token.stopped = False
             token.text = stem(text, language)
+            if token.positions:
+                token.pos = position
+            position += 1
             yield token
