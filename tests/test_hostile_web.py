@@ -66,6 +66,16 @@ def test_non_ascii_and_outsize_digits_answer_400_with_a_message(client, url):
                          response.get_data(as_text=True))
 
 
+@pytest.mark.parametrize("path", [
+    "/partners/changes/9223372036854775808/undo",
+    "/contribute/drafts/9223372036854775808/discard",
+    "/recommendations/private-sector-2021/5/actions/9223372036854775808",
+])
+def test_an_id_past_sqlite_s_integers_is_not_found_not_a_server_error(client, path):
+    response = client.post(path, data={"comment": "x"}, headers=signed_in("rita", "reviewer"))
+    assert response.status_code == 404, response.get_data(as_text=True)[:500]
+
+
 def test_a_lone_surrogate_in_suggest_links_answers_400(client):
     response = client.post("/api/v1/suggest-links", data='{"text": "road safety data \\ud800 '
                            'sharing"}', content_type="application/json")

@@ -17,7 +17,7 @@ from sqlite_utils import Database
 
 from ..errors import Conflict, NotFound, Problem, ValidationError
 from ..records import Recommendation
-from .schema import canonical_json, iso, now, to_date
+from .schema import canonical_json, iso, now, row_id, to_date
 
 if TYPE_CHECKING:
     from .cases import Store
@@ -278,7 +278,7 @@ def _record(db: Database, action_id: int, change: str, changes: dict[str, Any],
 
 
 def _current(db: Database, rec_id: str, action_id: int) -> dict[str, Any]:
-    if not 0 < action_id < 2**63:  # past SQLite's integers: no such action, not a crash
+    if not row_id(action_id):
         raise NotFound(f"No key action {str(action_id)[:20]}.")
     rows = list(db.query("SELECT * FROM actions WHERE id = ?", [action_id]))
     if not rows:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from ..errors import Conflict, NotFound
 from ..partners import partner_key, partner_slug
 from .cases import Store
-from .schema import now
+from .schema import now, row_id
 
 
 @dataclass
@@ -85,6 +85,8 @@ class PartnerMap:
         return undo
 
     def change(self, change_id: int) -> PartnerChange:
+        if not row_id(change_id):
+            raise NotFound(f"No partner change {str(change_id)[:20]}.")
         rows = list(self.store.db.query("SELECT * FROM partner_changes WHERE id = ?",
                                         [change_id]))
         if not rows:

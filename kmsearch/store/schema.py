@@ -23,6 +23,12 @@ LINKS = {
 
 
 
+def row_id(value: int) -> bool:
+    """Whether ``value`` can be a row id: SQLite's integers stop at 2**63 - 1, and an address
+    asking for a larger one names no row rather than overflowing the driver."""
+    return 0 < value < 2**63
+
+
 def now() -> str:
     """The current time as ISO-8601 UTC with seconds, the form every timestamp is stored in."""
     return datetime.now(UTC).replace(microsecond=0).isoformat()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from ..errors import Problem, ValidationError
+from ..limits import whole_number
 from ..workflow.monitoring.charts import bar_chart
 from .auth import current_viewer
 from .context import current_library
@@ -100,7 +101,7 @@ def add_action(evaluation: str, number: int):
 def edit_action(evaluation: str, number: int, action_id: int):
     rec_id = f"{evaluation}/{number}"
     version = request.form.get("version", "")
-    expected = int(version) if version.isdecimal() else None
+    expected = whole_number(version)
     return _act(rec_id, f"action-{action_id}",
                 lambda m, v: m.edit_action(v, rec_id, action_id, _form(), expected), "saved")
 

@@ -25,6 +25,7 @@ from ..limits import BACKGROUND_UPLOAD_SECONDS, UPLOAD_SECONDS
 from ..records import CaseNote
 from ..store.cases import Revision, SaveResult, Store, StoredCase
 from ..store.drafts import Draft, Drafts
+from ..store.schema import row_id
 from ..taxonomy import Taxonomy
 from .attaching import Attaching
 from .notediff import NoteDiff, diff_revisions
@@ -192,7 +193,7 @@ class Contributions(Attaching):
     def draft(self, viewer: Viewer, draft_id: int) -> Draft:
         """One of the viewer's own drafts."""
         _require(viewer.signed_in, "Sign in to see your drafts.")
-        if not 0 < draft_id < 2**63:  # past SQLite's integers: no such draft, not a crash
+        if not row_id(draft_id):
             raise NotFound(f"No draft {str(draft_id)[:20]} of yours.")
         return self.drafts.get(draft_id, viewer.username)
 

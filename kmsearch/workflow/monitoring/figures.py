@@ -17,6 +17,7 @@ from typing import Any
 from ...access import Viewer, can_see
 from ...errors import Problem, ValidationError
 from ...filters import YEAR_RANGE
+from ...limits import YEAR_DIGITS
 from ...records import ACTION_STATUSES, IMPLEMENTATION_STATUSES, STATUSES, Recommendation
 from ...store.facts import NoteFacts, StepFacts
 from ...store.followup import KeyAction
@@ -349,7 +350,7 @@ def _year(values: list[str], name: str, problems: list[Problem]) -> int | None:
     raw = next((v.strip() for v in values if v.strip()), "")
     if not raw:
         return None
-    if not raw.isdecimal() or not YEAR_RANGE[0] <= int(raw) <= YEAR_RANGE[1]:
+    if not YEAR_DIGITS.fullmatch(raw) or not YEAR_RANGE[0] <= int(raw) <= YEAR_RANGE[1]:
         problems.append(Problem("query", name, f"expected a year between {YEAR_RANGE[0]} and "
                                 f"{YEAR_RANGE[1]}; found {raw[:20]!r}"))
         return None
