@@ -98,6 +98,7 @@ class Client:
         self.opener = urllib.request.build_opener(
             urllib.request.HTTPCookieProcessor(CookieJar()), NoRedirect())
         self.token = ""
+        self.last_error = ""
 
     def request(self, kind: str, path: str, data: bytes | None = None,
                 content_type: str = "application/x-www-form-urlencoded",
@@ -117,6 +118,7 @@ class Client:
             status, body, location = error.code, error.read(), error.headers.get("Location", "")
         except OSError as error:
             status, body, location = 599, str(error).encode(), ""
+            self.last_error = f"{type(error).__name__}: {error}"
         seconds = time.perf_counter() - start
         with self.ledger.lock:
             during = during or self.ledger.uploads_running > 0
@@ -139,7 +141,7 @@ class Client:
         status, _, _ = self.form("sign-in", "/login", {
             "csrf_token": self.token, "username": username, "password": PASSWORD, "next": "/"})
         if status != 303:
-            raise RuntimeError(f"{username} could not sign in: {status}")
+            raise RuntimeError(f"{username} could not sign in: {status} {self.last_error}")
         self.request("page", "/")  # a fresh token for the signed-in session
 
     def upload(self, name: str, data: bytes, hostile: bool = False) -> tuple[int, str]:
@@ -454,8 +456,16 @@ def main() -> int:
             for thread in threads:
                 thread.join(timeout=args.minutes * 60 + 300)
             seconds = time.monotonic() - started
-            problems = ["the server was killed: memory limit"] if memory.exceeded else \
-                check(directory / "kmsearch.db", ledger, base)
+            alive = server.poll() is None
+            if memory.exceeded:
+                problems = ["the server was killed: memory limit"]
+            elif not alive:
+                problems = [f"the server stopped by itself (exit status {server.returncode})"]
+            else:
+                try:
+                    problems = check(directory / "kmsearch.db", ledger, base)
+                except RuntimeError as error:  # the figures above still count; say what failed
+                    problems = [f"the final check could not run: {error}"]
         finally:
             memory.stop.set()
             server.terminate()
@@ -464,6 +474,12 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 server.kill()
             log.close()
+        if problems or ledger.server_errors:  # keep the server log beside the figures
+            out = ROOT / "benchmarks" / "results"
+            out.mkdir(exist_ok=True)
+            log_copy = out / f"soak-{time.strftime('%Y%m%dT%H%M%S')}-server.log"
+            log_copy.write_bytes((directory / "server.log").read_bytes())
+            print(f"server log kept in {log_copy}")
         results = report(ledger, memory, seconds, problems)
         out = ROOT / "benchmarks" / "results"
         out.mkdir(exist_ok=True)

@@ -405,3 +405,24 @@ def test_rewriting_a_doc_with_as_many_passages_gives_the_same_index_as_replacing
     got = {h.key: (round(h.score, 5), h.passage) for h in index.search(query, k=5)}
     want = {h.key: (round(h.score, 5), h.passage) for h in fresh.search(query, k=5)}
     assert got == want
+
+
+@pytest.mark.model
+def test_a_search_answers_from_one_snapshot_while_a_note_is_published(index):
+    """A request ranks under several masks (facets): a note published between two of them must
+    not make the masks disagree with the scores (a soak run found this as a 500)."""
+    from kmsearch.index.catalog import Catalog
+    from kmsearch.search.arms import ArmQuery, SemanticArm
+
+    docs = docs_of(*NOTES)
+    catalog = Catalog(docs)
+    arm = SemanticArm(index, catalog)
+    allowed = np.ones(len(catalog), dtype=bool)
+    result = arm.search(ArmQuery("energy standards", "energy standards"), allowed, 10, 0)
+    extra = note("new-note", "Energy labels for appliances", "Retailers show energy labels.")
+    index.upsert(docs_of(extra))  # published while the request is still running
+    rows = result.matched(allowed)
+    assert sorted(catalog.docs[row].key for row in rows) == sorted(key for key, _ in result.ranked)
+    # and the next request sees the new note's index without failing on the old catalog
+    again = arm.search(ArmQuery("energy labels", "energy labels"), allowed, 10, 0)
+    assert "case:new-note" not in {key for key, _ in again.ranked}  # not in this catalog yet

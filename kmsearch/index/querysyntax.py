@@ -51,6 +51,10 @@ MIN_WILDCARD_PREFIX = 3
 _FIELD_PREFIX = re.compile(r"\b(\w+):")
 _WORD = re.compile(r"\w+")
 _OPERATORS = {"AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"}
+# Characters that mean something to the query parser (fields, phrases, wildcards, boosts,
+# fuzziness, ranges, escapes) and a leading + or -; text without them is plain words.
+_SYNTAX = re.compile(r"[:\"*?^~\[\]{}\\]|(?:^|\s)[+-]")
+_PLAIN_WORD = re.compile(r"[^\s()]+")  # a word as the parser sees it: parentheses group
 
 
 # Fields a user may type as ``name:value``; a clause on one of them restricts, it does not rank.
@@ -101,6 +105,11 @@ class QuerySyntax:
         text = self.clip(text)
         if not _WORD.search(text):
             return query.Every()
+        plain = self._plain_query(text)
+        return plain if plain is not None else self._parsed(text)
+
+    def _parsed(self, text: str) -> query.Query:
+        """The query the parser makes of ``text``, its typed filters mapped and regrouped."""
         try:
             parsed = self.parser.parse(self._fold_field_names(text))
             if _has_errors(parsed):
@@ -112,6 +121,29 @@ class QuerySyntax:
         except Exception:  # noqa: BLE001 - any parser failure means: search the words instead
             return self.plain_words(text)
         return self.plain_words(text) if parsed is query.NullQuery else parsed
+
+    def _plain_query(self, text: str) -> query.Query | None:
+        """The parser's own query for text of plain words (a claim, a question without its
+        question mark), built directly: the parser takes ~10 ms for 20 words, this ~0.3 ms.
+        None when the text has any syntax, an operator or no searchable word."""
+        if _SYNTAX.search(text):
+            return None
+        clauses, seen = [], set()
+        for word in _PLAIN_WORD.finditer(text):
+            if word.group() in _OPERATORS:
+                return None
+            stems = [token.text for token in STEMMING(word.group(), mode="query")]
+            # like the parser, a word that is one stem keeps its place (for "did you mean")
+            start, end = (word.start(), word.end()) if len(stems) == 1 else (None, None)
+            for stem in stems:
+                if stem not in seen:  # the parser's normalize() drops repeated words
+                    seen.add(stem)
+                    clauses.append(query.Or([_placed(query.Term(name, stem, boost=boost),
+                                                     start, end)
+                                             for name, boost in FIELD_BOOSTS.items()]))
+        if len(clauses) > 1:
+            return query.Or(clauses, scale=COORDINATED)
+        return clauses[0] if clauses else None
 
     def split(self, text: str) -> QueryParts:
         """The typed filters of ``text`` apart from its free-text words, with notes on what
@@ -213,6 +245,11 @@ class QuerySyntax:
                     and start is not None and end is not None):
                 found[(start, end)] = term.text
         return found
+
+
+def _placed(term: query.Term, start: int | None, end: int | None) -> query.Term:
+    term.startchar, term.endchar = start, end
+    return term
 
 
 def _leaf_fields(q: query.Query) -> set[str]:

@@ -17,7 +17,7 @@ from ..index.catalog import Catalog
 from ..index.keyword import KeywordIndex, KeywordResult
 from ..index.querysyntax import QueryParts
 from ..index.snippets import shorten
-from ..index.vectors import DocScores, VectorIndex
+from ..index.vectors import DocScores, VectorIndex, VectorSnapshot
 
 LONG_QUERY_WORDS = 48  # more distinct words than this: the keyword arm keeps the rarest ones
 
@@ -144,10 +144,12 @@ class KeywordArm:
 
     def _mapping(self, keys: np.ndarray) -> np.ndarray:
         """Document number -> catalog row (-1 when unknown), once per index version."""
-        if self._map is None or self._map[0] is not keys:
+        mapping = self._map  # read once: another request may replace it meanwhile
+        if mapping is None or mapping[0] is not keys:
             rows = self.catalog.rows
-            self._map = (keys, np.fromiter((rows.get(k, -1) for k in keys), np.int64, len(keys)))
-        return self._map[1]
+            mapping = (keys, np.fromiter((rows.get(k, -1) for k in keys), np.int64, len(keys)))
+            self._map = mapping
+        return mapping[1]
 
     def _rows(self, result: KeywordResult, attribute: str) -> np.ndarray:
         found = self._mapping(result.keys)[getattr(result, attribute)]
@@ -162,13 +164,15 @@ class SemanticArm:
     def __init__(self, vectors: VectorIndex, catalog: Catalog):
         self.vectors = vectors
         self.catalog = catalog
-        self._alignment: tuple[tuple[int, int], np.ndarray] | None = None
+        self._alignment: tuple[VectorSnapshot, np.ndarray] | None = None
 
     def search(self, query: ArmQuery, allowed: np.ndarray, depth: int,
                snippets: int) -> ArmResult:
         text, notes = self._window(query.words)
-        scores = self.vectors.scores(self.vectors.embed_query(text))
-        hits = scores.top(self.vector_mask(allowed), depth)
+        # one snapshot for the whole request: a note published meanwhile changes the index
+        snapshot = self.vectors.snapshot()
+        scores = snapshot.scores(self.vectors.embed_query(text))
+        hits = scores.top(self.vector_mask(allowed, snapshot), depth)
         snippets, pages = {}, {}
         docs, rows = self.catalog.docs, self.catalog.rows
         for hit in hits:
@@ -190,7 +194,8 @@ class SemanticArm:
 
     def nearest(self, vector: np.ndarray, allowed: np.ndarray, k: int):
         """The ``k`` documents nearest to ``vector`` among the allowed rows."""
-        return self.vectors.search(vector, doc_mask=self.vector_mask(allowed), k=k)
+        snapshot = self.vectors.snapshot()
+        return snapshot.search(vector, doc_mask=self.vector_mask(allowed, snapshot), k=k)
 
     def _window(self, text: str) -> tuple[str, list[str]]:
         """``text`` cut to the model's window, with a note when that dropped words."""
@@ -207,15 +212,21 @@ class SemanticArm:
                      f"{len(text.split())} words (the model's window is {budget} tokens)."]
 
     def _top_rows(self, scores: DocScores, mask: np.ndarray, depth: int) -> np.ndarray:
-        return self.catalog.rows_of(h.key for h in scores.top(self.vector_mask(mask), depth))
+        snapshot = scores.snapshot
+        return self.catalog.rows_of(
+            h.key for h in scores.top(self.vector_mask(mask, snapshot), depth))
 
-    def vector_mask(self, mask: np.ndarray) -> np.ndarray:
-        """The catalog mask re-ordered to the vector index's documents (unknown ones hidden)."""
-        version = (id(self.catalog), self.vectors.version)
-        if self._alignment is None or self._alignment[0] != version:
+    def vector_mask(self, mask: np.ndarray, snapshot: VectorSnapshot) -> np.ndarray:
+        """The catalog mask re-ordered to ``snapshot``'s documents (unknown ones hidden).
+
+        Requests run in parallel while notes are published: the alignment is kept per snapshot
+        and read into a local, never re-read from the shared attribute after another thread
+        may have replaced it."""
+        alignment = self._alignment
+        if alignment is None or alignment[0] is not snapshot:
             rows = self.catalog.rows
-            order = np.fromiter((rows.get(k, -1) for k in self.vectors.doc_keys), dtype=np.int64)
-            self._alignment = (version, order)
-        order = self._alignment[1]
+            order = np.fromiter((rows.get(k, -1) for k in snapshot.doc_keys), dtype=np.int64)
+            alignment = (snapshot, order)
+            self._alignment = alignment
         padded = np.append(mask, False)  # index -1 lands on this False
-        return padded[order]
+        return padded[alignment[1]]
