@@ -9,6 +9,8 @@ from ..library import StoredCase
 from ..records import Lesson
 
 LINKS = ("nexus", "sdg", "recommendation", "division", "partnership_type")
+# A practice is proven once its partnership ran: a proposal's hopes are not yet a good practice.
+PROVEN_STATUSES = ("active", "completed")
 
 
 def link_counts(cases: Iterable[StoredCase]) -> dict[str, Counter]:
@@ -25,9 +27,15 @@ def link_counts(cases: Iterable[StoredCase]) -> dict[str, Counter]:
     return counts
 
 
+def proven(cases: Iterable[StoredCase]) -> list[StoredCase]:
+    """The notes of partnerships that are running or done, whose lessons come from results."""
+    return [stored for stored in cases if stored.note.status in PROVEN_STATUSES]
+
+
 def good_practices(cases: list[StoredCase]) -> list[tuple[Lesson, StoredCase]]:
-    """Every good-practice lesson of ``cases``, most recently updated note first."""
-    newest = sorted(cases, key=lambda stored: stored.updated_at, reverse=True)
+    """Every good-practice lesson of the active and completed notes among ``cases``, most
+    recently updated note first."""
+    newest = sorted(proven(cases), key=lambda stored: stored.updated_at, reverse=True)
     return [
         (lesson, stored)
         for stored in newest

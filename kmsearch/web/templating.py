@@ -89,11 +89,13 @@ def paragraphs(text: str) -> Markup:
 
 
 def short(text: str, limit: int = 160) -> str:
-    """The first sentence of ``text``, cut at a word boundary to at most ``limit`` characters."""
+    """The first sentence of ``text`` whole when it fits in ``limit`` characters, else cut at the
+    last word boundary before it with an ellipsis; never mid-word."""
     first = re.split(r"(?<=[.!?])\s", " ".join((text or "").split()), maxsplit=1)[0]
     if len(first) <= limit:
         return first
-    return first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
+    head = first[:limit + 1].rsplit(" ", 1)[0] if " " in first[:limit + 1] else first[:limit]
+    return head.rstrip(" ,;:(\u2013\u2014-") + "\u2026"
 
 
 def rec_title(rec: Recommendation) -> str:
