@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 
-from ..library import StoredCase
+from ..access import Viewer
+from ..library import Library, StoredCase
 from ..records import Lesson
 
 LINKS = ("nexus", "sdg", "recommendation", "division", "partnership_type")
@@ -42,3 +44,30 @@ def good_practices(cases: list[StoredCase]) -> list[tuple[Lesson, StoredCase]]:
         for lesson in stored.note.lessons
         if lesson.kind == "good-practice"
     ]
+
+
+def contact_for(library: Library, stored: StoredCase, viewer: Viewer) -> Contact:
+    """Whom to ask about a note: the contact its file names (an extra ``contact`` field), else,
+    for signed-in staff, its division's focal points (the division's contributors), else the
+    colleague who wrote it on the web; anyone else is pointed to the division."""
+    named = stored.note.extra.get("contact")
+    if isinstance(named, str) and named.strip():
+        return Contact(named.strip(), "named in the note")
+    if not viewer.signed_in:
+        return Contact("", "")
+    focal = [user.username for user in library.accounts.users()
+             if "contributor" in user.roles and stored.note.division in user.divisions
+             and not user.disabled]
+    if focal:
+        return Contact(", ".join(focal), "the division's focal point" + "s" * (len(focal) > 1))
+    if stored.origin == "web" and stored.author:
+        return Contact(stored.author, "who wrote the note")
+    return Contact("", "")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A contact to show, and where it came from; empty when there is only the division."""
+
+    name: str
+    source: str
