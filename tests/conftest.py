@@ -77,3 +77,12 @@ def _check_model_marker(item) -> None:
     if item.get_closest_marker("model") is None and item.get_closest_marker("browser") is None:
         pytest.fail(f"{item.nodeid} loaded the embedding model: mark it @pytest.mark.model",
                     pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium for a module's browser tests (see ``live.chromium``)."""
+    from live import chromium
+
+    with chromium() as launched:
+        yield launched

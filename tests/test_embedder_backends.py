@@ -1,6 +1,7 @@
 """The int8 ONNX export of the shipped model against the model itself on PyTorch."""
 
 import numpy as np
+import pytest
 
 from kmsearch.config import Settings
 from kmsearch.index import onnxmodel
@@ -21,6 +22,7 @@ def test_the_onnx_backend_is_named_apart_from_torch():
     assert Embedder(backend="onnx").name != Embedder(backend="torch").name == MODEL_NAME
 
 
+@pytest.mark.model
 def test_int8_onnx_vectors_are_the_torch_models_to_within_quantisation():
     onnx, torch = Embedder(backend="onnx"), get_embedder()
     a, b = onnx.embed(TEXTS), torch.embed(TEXTS)

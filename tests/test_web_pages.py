@@ -227,15 +227,18 @@ def test_term_page_for_an_unknown_term_is_a_404(client):
     assert client.get("/divisions/nowhere").status_code == 404
 
 
-def test_good_practice_browse_groups_by_nexus_area_and_partnership_type(client):
+def test_good_practice_library_groups_cards_by_nexus_area_type_or_recommendation(client):
     response = client.get("/good-practices", headers=signed_in())
     assert response.status_code == 200
     page = text_of(response)
-    assert "By nexus area" in page and "By partnership type" in page
-    assert "Sustainable use of natural resources" in page and "Data sharing" in page
-    assert "The recommendations they illustrate" in page
-    assert "Implement a monitoring system" in page  # recommendation 6, explained
-    assert "Good practice" in page
+    assert re.search(r"\d+ good practices in \d+ case notes, under 4 nexus areas", page)
+    assert "Sustainable use of natural resources" in page
+    html = response.get_data(as_text=True)
+    assert html.count('<details class="practice-group"') == 4 and " open>" not in html
+    by_type = text_of(client.get("/good-practices?group=partnership_type", headers=signed_in()))
+    assert "Data sharing" in by_type
+    by_rec = text_of(client.get("/good-practices?group=recommendation", headers=signed_in()))
+    assert "Recommendation 6: Implement a monitoring system" in by_rec
 
 
 def test_no_page_has_inline_script_or_style(client):

@@ -33,6 +33,7 @@ def init_auth(app: Flask) -> None:
     manager.login_message = None  # pages show no flashed messages; the sign-in page explains
     manager.user_loader(load_session_user)
     app.jinja_env.globals["signed_in_account"] = signed_in_account
+    app.jinja_env.globals["viewer_source"] = viewer_source
 
 
 def load_session_user(token: str) -> SessionUser | None:
@@ -50,6 +51,16 @@ def load_session_user(token: str) -> SessionUser | None:
 def signed_in_account() -> User | None:
     """The account this request's session signed in with, if any."""
     return current_user.user if current_user.is_authenticated else None
+
+
+def viewer_source() -> str:
+    """Where this request's viewer comes from: "account" (a session), "proxy" (a trusted
+    identity header) or "default" (nobody signed in: the configured default viewer)."""
+    if signed_in_account() is not None:
+        return "account"
+    if current_viewer() is current_app.extensions["kmsearch.default_viewer"]:
+        return "default"
+    return "proxy"
 
 
 def default_viewer(name: str) -> Viewer:

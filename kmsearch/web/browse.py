@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
-from flask import Blueprint, render_template, url_for
+from flask import Blueprint, render_template, request, url_for
 
 from ..errors import NotFound
-from ..library import StoredCase
-from ..records import Lesson
 from ..taxonomy import Term
 from .auth import current_viewer
 from .context import current_library
-from .lookups import good_practices, link_counts
+from .lookups import link_counts
+from .practices import (
+    COUNTED,
+    GROUPINGS,
+    KINDS,
+    OPEN_UP_TO,
+    count_line,
+    grouped,
+    practice_cards,
+    read_filters,
+)
 from .search import read_search_request, run_search
 
 blueprint = Blueprint("browse", __name__)
@@ -91,56 +99,22 @@ def _term_page(area: str, code: str):
 
 @blueprint.get("/good-practices", endpoint="good_practices")
 def good_practices_page():
+    """A case library for newcomers: cards of notes and their lessons, filtered by the URL,
+    folded into groups."""
     library = current_library()
-    cases = library.cases(current_viewer())
-    practices = good_practices(cases)
-    flagged = [stored for stored in cases if stored.note.good_practice]
-    shown: set[str] = set()
+    chosen = read_filters(request.args, library.taxonomy)
+    cards = practice_cards(library.cases(current_viewer()), chosen)
+    recommendations = {rec.id: rec for rec in library.recommendations()}
+    order = {"nexus": [t.code for t in library.taxonomy.nexus_areas],
+             "recommendation": list(recommendations),
+             "partnership_type": [t.code for t in library.taxonomy.partnership_types],
+             "division": [t.code for t in library.taxonomy.divisions]}[chosen.group]
+    chosen_codes = {"nexus": chosen.filters.nexus, "division": chosen.filters.division}
+    if chosen_codes.get(chosen.group):  # grouped by what was filtered: only the chosen groups
+        order = [code for code in order if code in chosen_codes[chosen.group]]
+    groups = grouped(cards, chosen.group, order)
     return render_template(
-        "good_practices.html",
-        by_nexus=_grouped(library.taxonomy.nexus_areas, "nexus_areas", flagged, practices, shown),
-        by_type=_grouped(library.taxonomy.partnership_types, "partnership_types", flagged,
-                         practices, shown),
-        recommendations=_illustrated(library, flagged, practices),
+        "good_practices.html", chosen=chosen, groups=groups, recommendations=recommendations,
+        count=count_line(cards, groups, chosen), counted=COUNTED[chosen.kind], kinds=KINDS,
+        groupings=GROUPINGS, open_all=len(cards) <= OPEN_UP_TO,
     )
-
-
-@dataclass
-class PracticeGroup:
-    """The good practices of one nexus area or partnership type, and the few shown first."""
-
-    term: Term
-    notes: list[StoredCase]
-    lessons: list[tuple[Lesson, StoredCase]]
-    preview: list[tuple[Lesson, StoredCase]]
-
-
-def _grouped(terms, attribute: str, flagged, practices, shown: set[str],
-             size: int = 3) -> list[PracticeGroup]:
-    """For each term: flagged notes and good-practice lessons whose note carries it, previewed by
-    lessons from different notes, preferring lessons no earlier group has shown."""
-    groups = []
-    for term in terms:
-        notes = [s for s in flagged if term.code in getattr(s.note, attribute)]
-        lessons = [(item, s) for item, s in practices if term.code in getattr(s.note, attribute)]
-        if not (notes or lessons):
-            continue
-        preview, sources = [], set()
-        for item, stored in sorted(lessons, key=lambda pair: pair[0].id in shown):
-            if stored.id not in sources and len(preview) < size:
-                sources.add(stored.id)
-                preview.append((item, stored))
-        shown.update(item.id for item, _ in preview)
-        groups.append(PracticeGroup(term, notes, lessons, preview))
-    return groups
-
-
-def _illustrated(library, flagged, practices) -> list[tuple]:
-    """Each recommendation with how many good practices illustrate it."""
-    counts = link_counts(flagged)["recommendation"]
-    lesson_counts = link_counts(s for _, s in practices)["recommendation"]
-    return [
-        (rec, counts[rec.id], lesson_counts[rec.id])
-        for rec in library.recommendations()
-        if counts[rec.id] or lesson_counts[rec.id]
-    ]

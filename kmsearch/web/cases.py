@@ -12,6 +12,7 @@ from ..search.results import Hit
 from ..workflow.permissions import may_edit_division, may_see_history
 from .auth import current_viewer
 from .context import current_library
+from .lookups import contact_for
 
 blueprint = Blueprint("cases", __name__)
 
@@ -32,6 +33,7 @@ def case(case_id: str):
         screenings=library.case_screenings.of(viewer, case_id),
         may_screen=library.case_screenings.may_screen(viewer, stored),
         proposal=library.proposals.visible_reference(viewer, stored.note.extra.get("proposal")),
+        contact=contact_for(library, stored, viewer),
     )
 
 

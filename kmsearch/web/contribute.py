@@ -12,7 +12,7 @@ from ..library import StoredCase
 from ..workflow.contributions import Contributions, EditConflict, note_fields
 from ..workflow.permissions import may_contribute, may_edit_division, may_review, may_see_history
 from ..workflow.uploads import MAX_ROWS, MAX_UPLOAD_BYTES, SUFFIXES, check_files, describe
-from .auth import current_viewer
+from .auth import current_viewer, viewer_source
 from .context import current_library
 from .errors import error_response
 from .jobs import current_jobs
@@ -39,9 +39,19 @@ def current_contributions() -> Contributions:
     return current_library().contributions
 
 
+# Pages only a contributor's account can use: a viewer without one is sent to sign in.
+CONTRIBUTOR_PAGES = ("contribute.my_notes", "contribute.new", "contribute.upload")
+
+
 def sign_in_first():
-    """Send a visitor who is not signed in to the sign-in page, then back here."""
-    if current_viewer().signed_in or request.method != "GET":
+    """Send a visitor who is not signed in to the sign-in page, then back here; so too a viewer
+    without an account (a demo's default viewer) asking for a contributor's page."""
+    viewer = current_viewer()
+    if request.method != "GET":
+        return None
+    needs_account = (request.endpoint in CONTRIBUTOR_PAGES and not may_contribute(viewer)
+                     and viewer_source() == "default")
+    if viewer.signed_in and not needs_account:
         return None
     if "signin.login" not in current_app.view_functions:
         return None
@@ -164,7 +174,8 @@ def archive(case_id: str):
 def my_notes():
     viewer = current_viewer()
     mine = current_contributions().my_notes(viewer)
-    return render_template("my_notes.html", mine=mine, done=request.args.get("done", ""))
+    return render_template("my_notes.html", mine=mine, done=request.args.get("done", ""),
+                           contributor=may_contribute(viewer))
 
 
 @blueprint.route("/contribute/upload", methods=["GET", "POST"])

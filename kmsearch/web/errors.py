@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from ..errors import Conflict, Forbidden, NotFound, ValidationError
+from .auth import current_viewer
+
+# Pages of one note or lesson: a 404 there may be a note that signing in would show.
+NOTE_ENDPOINTS = ("cases.case", "cases.lesson", "review.history", "documents.brief")
 
 TITLES = {
     400: "Bad request",
@@ -28,7 +32,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(NotFound)
     def not_found(error: NotFound):
-        return error_response(404, str(error) or "Nothing here.")
+        return error_response(404, str(error) or "Nothing here.", signin_hint=_signin_hint())
 
     @app.errorhandler(Forbidden)
     def forbidden(error: Forbidden):
@@ -51,8 +55,10 @@ def register_error_handlers(app: Flask) -> None:
         return error_response(500, "The server met an unexpected error; it has been logged.")
 
 
-def error_response(status: int, message: str, problems: list[dict] | None = None) -> Response:
-    """A JSON error under /api/, an HTML page elsewhere."""
+def error_response(status: int, message: str, problems: list[dict] | None = None,
+                   signin_hint: str | None = None) -> Response:
+    """A JSON error under /api/, an HTML page elsewhere (``signin_hint``: a sign-in address that
+    comes back here, offered on the page)."""
     if request.path.startswith("/api/"):
         body = {"error": {"status": status, "message": message, "problems": problems or []}}
         response = jsonify(body)
@@ -63,10 +69,21 @@ def error_response(status: int, message: str, problems: list[dict] | None = None
             title=TITLES.get(status, "Error"),
             message=message,
             problems=problems or [],
+            signin_hint=signin_hint,
         )
         response = Response(html, mimetype="text/html")
     response.status_code = status
     return response
+
+
+def _signin_hint() -> str | None:
+    """For a visitor who is not signed in and asked for a note that is missing or that they may
+    not see (the two answer alike): where to sign in and come back. None anywhere else."""
+    if request.endpoint not in NOTE_ENDPOINTS or current_viewer().signed_in:
+        return None
+    if "signin.login" not in current_app.view_functions:
+        return None
+    return url_for("signin.login", next=request.full_path.rstrip("?"))
 
 
 def _problem_text(problem: dict) -> str:

@@ -30,7 +30,7 @@ class NoteForm:
     draft_id: int | None = None
     expected_revision: int | None = None
     comment: str = ""
-    action: str = "save"  # save, submit, preview, or edit (a row button or an Accept)
+    action: str = "save"  # save, submit, preview, or edit (a row button, an Accept, Suggest)
 
     def value(self, name: str) -> str:
         value = self.fields.get(name)
@@ -67,7 +67,7 @@ def read_form(form: MultiDict) -> NoteForm:
         action=form.get("action", "save") if form.get("action") in ("save", "submit", "preview")
         else "save",
     )
-    if _apply_buttons(note_form, form):
+    if _apply_buttons(note_form, form) or form.get("action") == "suggest":
         note_form.action = "edit"
     return note_form
 

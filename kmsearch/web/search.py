@@ -7,7 +7,7 @@ from flask import Blueprint, render_template, request
 from ..search.results import SearchResults
 from .auth import current_viewer
 from .context import current_library
-from .lookups import good_practices, link_counts
+from .lookups import good_practices, link_counts, proven
 from .params import SearchRequest, parse_search_request
 
 blueprint = Blueprint("search", __name__)
@@ -24,7 +24,7 @@ def home():
         case_total=len(cases),
         evaluation=evaluation,
         followup=library.monitoring.rows([evaluation] if evaluation else []),
-        featured=[stored for stored in cases if stored.note.good_practice][:3],
+        featured=[stored for stored in proven(cases) if stored.note.good_practice][:3],
         latest=good_practices(cases)[:4],
     )
 

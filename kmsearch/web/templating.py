@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from typing import Any
 
 from flask import Flask, request, url_for
@@ -47,6 +48,7 @@ def register_template_helpers(app: Flask) -> None:
         label=label,
         years=years,
         short=short,
+        long_date=long_date,
         rec_title=rec_title,
         language_name=language_name,
     )
@@ -89,11 +91,26 @@ def paragraphs(text: str) -> Markup:
 
 
 def short(text: str, limit: int = 160) -> str:
-    """The first sentence of ``text``, cut at a word boundary to at most ``limit`` characters."""
+    """The first sentence of ``text`` whole when it fits in ``limit`` characters, else cut at the
+    last word boundary before it with an ellipsis; never mid-word."""
     first = re.split(r"(?<=[.!?])\s", " ".join((text or "").split()), maxsplit=1)[0]
     if len(first) <= limit:
         return first
-    return first[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "\u2026"
+    head = first[:limit + 1].rsplit(" ", 1)[0] if " " in first[:limit + 1] else first[:limit]
+    return head.rstrip(" ,;:(\u2013\u2014-") + "\u2026"
+
+
+def long_date(value: str | date | None) -> str:
+    """A date or ISO-8601 timestamp as people read it, "30 November 2026" (as the follow-up and
+    report pages write dates); an unreadable value is shown as it is."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value.strftime("%-d %B %Y")
 
 
 def rec_title(rec: Recommendation) -> str:
