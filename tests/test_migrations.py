@@ -42,7 +42,7 @@ def test_a_version_1_database_is_upgraded_with_nothing_lost(tmp_path, with_draft
 
     store = Store(path)
     try:
-        names = [row[0] for row in store.db.execute("SELECT name FROM _migrations ORDER BY name")]
+        names = [row[0] for row in store.db.execute("SELECT name FROM _migrations ORDER BY rowid")]
         assert names == [name for name, _ in MIGRATIONS]
         for table, (query, rows) in before.items():  # later migrations may add columns
             assert store.db.execute(query).fetchall() == rows, table
