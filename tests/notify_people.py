@@ -14,9 +14,9 @@ PEOPLE = (("tina", ["contributor"], ["trade"]), ("rita", ["reviewer"], []),
 BASE_URL = "http://kmsearch.example.org"
 
 
-def add_people(library: Library) -> None:
+def add_people(library: Library, password: str = PASSWORD) -> None:
     for name, roles, divisions in PEOPLE:
-        library.accounts.add(name, PASSWORD, roles=roles, divisions=divisions,
+        library.accounts.add(name, password, roles=roles, divisions=divisions,
                              email=f"{name}@example.org")
 
 
