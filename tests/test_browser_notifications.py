@@ -65,14 +65,14 @@ def test_a_reader_follows_a_recommendation_and_reads_the_digest(page, base_url, 
     page.wait_for_url("**/notifications")
     item = page.locator(".notification.unread")
     assert "new or changed note" in item.inner_text()
-    assert "recommendation 6 (private-sector-2021)" in page.locator("table.follows").inner_text()
+    assert "recommendation 6 (private-sector-2021)" in page.locator("ul.follows").inner_text()
     assert serious_violations(page) == []
 
     item.get_by_role("button", name="Mark as read").click()
     page.wait_for_url("**/notifications?done=read")
     assert page.locator(".notification.unread").count() == 0
     assert page.get_by_role("link", name="Notifications", exact=True).count() == 1
-    page.locator("table.follows").get_by_role("button", name="Unfollow").click()
+    page.locator("ul.follows").get_by_role("button", name="Unfollow").click()
     page.wait_for_url("**/notifications?done=unfollowed")
     assert "You follow nothing yet." in page.locator("main").inner_text()
     assert page.errors == []

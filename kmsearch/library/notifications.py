@@ -12,8 +12,10 @@ from urllib.parse import parse_qs, quote, urlencode
 
 from ..access import Viewer
 from ..errors import Forbidden, NotFound, Problem, ValidationError
+from ..search.request import Limits, parse_search_request
 from ..store.accounts import get_user
 from ..store.notices import FOLLOW_KINDS, FREQUENCIES, Follow, Mail, Notices, Notification, utcnow
+from ..store.schema import row_id
 from ..workflow.mailer import Delivery, deliver
 from ..workflow.notifying import Notifying
 
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["Courier", "FollowView", "Mail", "Notification", "Notifications", "search_target"]
 log = logging.getLogger(__name__)
 MAX_QUERY = 2000  # characters of a followed search's query string
+DIGEST_LISTED = 20  # notes a digest lists in the notification list (its e-mail lists them all)
 # a follow's kind -> (its taxonomy vocabulary, the path of its pages)
 LINK = {"division": ("divisions", "divisions"), "nexus": ("nexus_areas", "nexus")}
 
@@ -55,7 +58,8 @@ class Notifications:
 
     def mark_read(self, viewer: Viewer, ids: list[int] | None = None) -> int:
         """Mark the viewer's notifications ``ids`` (every one, for None) read."""
-        return self.notices.mark_read(_signed_in(viewer), ids)
+        username = _signed_in(viewer)
+        return self.notices.mark_read(username, None if ids is None else filter(row_id, ids))
 
     # Follows
 
@@ -78,7 +82,8 @@ class Notifications:
         return self.notices.follow(username, kind, target, frequency)
 
     def unfollow(self, viewer: Viewer, follow_id: int) -> None:
-        if not self.notices.unfollow(_signed_in(viewer), follow_id):
+        username = _signed_in(viewer)
+        if not row_id(follow_id) or not self.notices.unfollow(username, follow_id):
             raise NotFound(f"You follow nothing numbered {str(follow_id)[:20]}.")
 
     def follows(self, viewer: Viewer) -> list[FollowView]:
@@ -115,8 +120,8 @@ class Notifications:
             title = f"{len(notes)} new or changed note{'s' * (len(notes) > 1)}: {view.label}"
             lines = [f"- {s.note.title}\n  {self.notifying.url('/cases/' + quote(s.id))}"
                      for s in notes]
-            self.notices.add(db, user.username, "digest", title,
-                             body="\n".join(s.note.title for s in notes), link=view.link)
+            self.notices.add(db, user.username, "digest", title, link=view.link, body="\n".join(
+                f"/cases/{quote(s.id)}\t{s.note.title}" for s in notes[:DIGEST_LISTED]))
             self.notifying.mail(db, user, title, "\n".join([
                 f"Since {follow.last_digest_at[:10]}, for {view.label} "
                 f"({follow.frequency} digest):", "", *lines, "",
@@ -138,8 +143,6 @@ class Notifications:
     def _search_ids(self, query: str, viewer: Viewer) -> list[str]:
         """The notes among the followed search's first results (keyword mode unless the
         saved search says otherwise: no model is loaded for a digest)."""
-        from ..search.request import parse_search_request
-
         search = self.library.search
         params = {k: v if len(v) > 1 else v[0] for k, v in parse_qs(query).items()}
         params.setdefault("mode", "keyword")
@@ -166,10 +169,11 @@ class Notifications:
                 problems.append(Problem("follow", "target", "expected a search with words to "
                                         f"look for (q=...), at most {MAX_QUERY} characters"))
                 return target[:MAX_QUERY]
+            settings = self.library.settings
+            limits = Limits(max_query_length=settings.max_query_length,
+                            max_per_page=settings.max_per_page)
             try:
-                from ..search.request import parse_search_request
-
-                parse_search_request(params, self.library.taxonomy, self.library.search.limits)
+                parse_search_request(params, self.library.taxonomy, limits)
             except ValidationError as error:
                 problems.extend(error.problems)
             return search_target(target)
