@@ -4,7 +4,9 @@ accounts, the settings, the migration, and the pages (the list, Follow buttons, 
 address). The e-mails themselves are received by a real SMTP server in
 test_notifications_smtp.py."""
 
+import logging
 import sqlite3
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -19,6 +21,7 @@ from kmsearch.cli import cli
 from kmsearch.config import Settings
 from kmsearch.errors import ValidationError
 from kmsearch.library import Library
+from kmsearch.library.notifications import Courier
 from kmsearch.store import accounts
 from kmsearch.store.cases import Store
 from kmsearch.store.migrations import MIGRATIONS, migrate
@@ -108,6 +111,24 @@ def test_a_failed_send_is_recorded_and_retried_with_growing_waits(library):
     assert waits[:3] == [timedelta(minutes=2), timedelta(minutes=4), timedelta(minutes=8)]
     assert notices.mails()[0].status == "failed"
     assert notices.mails()[0].attempts == MAX_ATTEMPTS
+
+
+def test_the_serve_thread_sends_in_the_background_and_stops_cleanly(library, caplog):
+    draft_and_submit(library, people(library, "tina"))
+    courier = Courier(library.notifications, interval=0.05).start()
+    try:
+        deadline = time.monotonic() + 10
+        while library.notifications.outbox()[0].attempts == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        courier.stop()
+    assert not courier._thread.is_alive()
+    assert library.notifications.outbox()[0].last_error  # tried, failed, kept for later
+    library.settings = replace(library.settings, smtp_host="")
+    with caplog.at_level(logging.WARNING):
+        Courier(library.notifications, interval=60).start().stop()
+    assert [r.getMessage() for r in caplog.records if "E-mail is off" in r.getMessage()] == [
+        "E-mail is off (KMSEARCH_SMTP_HOST is not set): notifications stay in-app only."]
 
 
 def test_follows_are_checked_and_kept_once_per_target(library):
