@@ -85,6 +85,15 @@ def test_a_return_tells_the_author_with_the_reviewers_comment(library):
     assert library.notifications.unread(people(library, "tina")) == 0
 
 
+def test_a_reviewer_releasing_an_import_tells_no_reviewer_of_its_submission(library):
+    stored = library.store.get_case(RESTRICTED.id)
+    imported = replace(stored, state="draft", origin="import", author="import")
+    library.contributions.notifying.moved(people(library, "tom"), imported, "submitted")
+    assert library.notifications.of(people(library, "rita")) == []
+    library.contributions.notifying.moved(people(library, "tina"), imported, "submitted")
+    assert len(library.notifications.of(people(library, "rita"))) == 1
+
+
 def test_with_e_mail_off_notifications_stay_in_app(library):
     library.settings = replace(library.settings, smtp_host="")
     library.contributions.notifying.settings = library.settings

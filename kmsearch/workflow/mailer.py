@@ -38,7 +38,7 @@ def deliver(notices: Notices, settings: Settings, at: datetime, *, every: bool =
             for mail in mails:
                 try:
                     smtp.send_message(message(settings, mail))
-                except (smtplib.SMTPException, OSError) as error:
+                except (smtplib.SMTPException, OSError, ValueError) as error:
                     _failed(notices, report, mail, error, at)
                 else:
                     notices.sent(mail.id)
@@ -68,7 +68,7 @@ def message(settings: Settings, mail: Mail) -> EmailMessage:
     email = EmailMessage()
     email["From"] = settings.smtp_sender
     email["To"] = mail.recipient
-    email["Subject"] = mail.subject
+    email["Subject"] = " ".join(mail.subject.split())[:200]  # one line, whatever a title holds
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(idstring=f"outbox-{mail.id}")
     email.set_content(mail.body)

@@ -12,10 +12,11 @@ from urllib.parse import quote
 
 from ..access import Viewer
 from ..config import Settings
-from ..store.accounts import User, list_users
+from ..store.accounts import User, get_user, list_users
 from ..store.cases import Store, StoredCase
 from ..store.notices import Notices
 from ..taxonomy import Taxonomy
+from .permissions import may_review
 
 log = logging.getLogger(__name__)
 # (state before, state after) -> the event it is
@@ -35,8 +36,9 @@ class Notifying:
     def moved(self, viewer: Viewer, before: StoredCase, state: str, comment: str = "") -> None:
         """Tell whoever a move from ``before.state`` to ``state`` concerns; never raises."""
         event = EVENTS.get((before.state, state))
-        if event is None:
-            return
+        if event is None or (event == "submitted" and before.origin == "import"
+                             and may_review(viewer)):
+            return  # a reviewer releasing an import submits and publishes it in one step
         try:
             self._tell(event, viewer, before, comment)
         except Exception:
@@ -51,8 +53,8 @@ class Notifying:
             title = f"{actor} submitted “{note.title}” ({division}) for review"
             link = f"/contribute/{quote(note.id)}"
         else:
-            recipients = [u for u in list_users(self.store)
-                          if u.username == stored.author and not u.disabled]
+            author = get_user(self.store, stored.author)
+            recipients = [author] if author and not author.disabled else []
             title = (f"{actor} returned “{note.title}” to you" if event == "returned"
                      else f"“{note.title}” was published by {actor}")
             link = f"/contribute/{quote(note.id)}" if event == "returned" \
