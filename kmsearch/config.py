@@ -162,8 +162,12 @@ def _convert(name: str, value: Any) -> Any:
             raise ValueError(message) from exc
     if name in _INTS:
         try:
-            return int(value)
+            number = int(value)
         except ValueError as exc:
             message = f"KMSEARCH_{name.upper()} must be a whole number, not {value!r}"
             raise ValueError(message) from exc
+        if name == "smtp_port" and not 0 <= number <= 65535:
+            raise ValueError(f"KMSEARCH_SMTP_PORT must be from 0 (the default for "
+                             f"KMSEARCH_SMTP_TLS) to 65535, not {value!r}")
+        return number
     return value

@@ -229,6 +229,8 @@ def test_the_smtp_settings_are_read_and_checked():
     assert "secret" not in repr(settings)
     with pytest.raises(ValueError, match="KMSEARCH_SMTP_TLS must be one of none, starttls, ssl"):
         Settings.from_env(environ={"KMSEARCH_SMTP_TLS": "tls"})
+    with pytest.raises(ValueError, match="KMSEARCH_SMTP_PORT must be from 0"):
+        Settings.from_env(environ={"KMSEARCH_SMTP_PORT": "70000"})
 
 
 def test_the_notifications_migration_keeps_the_accounts(tmp_path):
