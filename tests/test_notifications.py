@@ -17,6 +17,7 @@ from monitoring_library import RESTRICTED, build_monitoring_library
 from notify_people import BASE_URL, PASSWORD, add_people, draft_and_submit
 from sqlite_utils import Database
 
+from kmsearch.access import staff
 from kmsearch.cli import cli
 from kmsearch.config import Settings
 from kmsearch.errors import ValidationError
@@ -184,6 +185,18 @@ def test_a_digest_lists_only_the_notes_its_reader_may_see(library):
     vic_mail = next(m for m in notifications.outbox() if m.recipient == "vic@example.org")
     assert RESTRICTED.title not in vic_mail.body and RESTRICTED.id not in vic_mail.body
     assert notifications.send_digests() == 0  # the next one is due in a week
+
+
+def test_a_digest_reaches_a_proxy_user_without_an_account_as_a_viewer(library):
+    proxy_user = staff("sso.user", "reviewer")  # roles from headers are not kept: a viewer
+    library.notifications.follow(proxy_user, "recommendation", REC6, "weekly")
+    library.accounts.disable("vic")
+    library.notifications.follow(people(library, "vic"), "recommendation", REC6, "weekly")
+    back_dated(library, 8)
+    assert library.notifications.send_digests() == 1  # not to the disabled account
+    (digest,) = library.notifications.of(proxy_user)
+    assert digest.body and RESTRICTED.title not in digest.body
+    assert library.notifications.outbox() == []  # no address is known for them
 
 
 def test_a_digest_of_a_division_lists_its_changed_notes_only(library):

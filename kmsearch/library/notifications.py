@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, quote, urlencode
 from ..access import Viewer
 from ..errors import Forbidden, NotFound, Problem, ValidationError
 from ..search.request import Limits, parse_search_request
-from ..store.accounts import get_user
+from ..store.accounts import get_user, viewer_for
 from ..store.notices import FOLLOW_KINDS, FREQUENCIES, Follow, Mail, Notices, Notification, utcnow
 from ..store.schema import row_id
 from ..workflow.mailer import Delivery, deliver
@@ -110,8 +110,11 @@ class Notifications:
         return sent
 
     def _digest(self, follow: Follow, at: datetime) -> int:
-        user = get_user(self.library.store, follow.username)
-        notes = [] if user is None or user.disabled else self._new_notes(follow, user.viewer)
+        # Someone signed in by a trusted proxy, without an account here, reads as a viewer.
+        store = self.library.store
+        user = get_user(store, follow.username)
+        reader = viewer_for(store, follow.username)
+        notes = self._new_notes(follow, reader) if reader.signed_in else []
         view = self._view(follow)
         with self.library.store.write() as db:
             self.notices.digested(db, follow.id, at)
@@ -120,8 +123,10 @@ class Notifications:
             title = f"{len(notes)} new or changed note{'s' * (len(notes) > 1)}: {view.label}"
             lines = [f"- {s.note.title}\n  {self.notifying.url('/cases/' + quote(s.id))}"
                      for s in notes]
-            self.notices.add(db, user.username, "digest", title, link=view.link, body="\n".join(
+            self.notices.add(db, reader.username, "digest", title, link=view.link, body="\n".join(
                 f"/cases/{quote(s.id)}\t{s.note.title}" for s in notes[:DIGEST_LISTED]))
+            if user is None:
+                return 1
             self.notifying.mail(db, user, title, "\n".join([
                 f"Since {follow.last_digest_at[:10]}, for {view.label} "
                 f"({follow.frequency} digest):", "", *lines, "",
