@@ -52,7 +52,7 @@ def send_digests(settings) -> None:
 def test_a_reader_follows_a_recommendation_and_reads_the_digest(page, base_url, settings):
     sign_in(page, base_url, "vic", REC6)
     box = page.locator(".follow-box")
-    box.get_by_label("Digest of new and changed notes").select_option("daily")
+    box.get_by_label("Digest", exact=True).select_option("daily")
     box.get_by_role("button", name="Follow Recommendation 6").click()
     page.wait_for_url(f"**{REC6}")
     assert "You follow Recommendation 6" in box.inner_text() and "daily" in box.inner_text()
