@@ -599,6 +599,7 @@ def _plain(snippet: str) -> str:
 @pass_context
 def serve(ctx: Context, host: str, port: int, threads: int) -> None:
     """Serve the web UI and JSON API with waitress, after bringing the indexes up to date."""
+    from .library.notifications import Courier
     from .web import create_app
     from .web import serve as run_server
 
@@ -607,8 +608,12 @@ def serve(ctx: Context, host: str, port: int, threads: int) -> None:
     _sync_indexes(library)
     library.search.warm()
     library.monitoring.warm()
+    courier = Courier(library.notifications).start()  # the outbox and the digests
     click.echo(f"kmsearch on http://{host}:{port}/ (Ctrl+C to stop)")
-    run_server(app, host=host, port=port, threads=threads)
+    try:
+        run_server(app, host=host, port=port, threads=threads)
+    finally:
+        courier.stop()
 
 
 @cli.group()
@@ -689,15 +694,26 @@ PASSWORD_STDIN_OPTION = click.option(
 @click.argument("username")
 @ROLE_OPTION
 @DIVISION_OPTION
+@click.option("--email", default="", help="Where notifications are e-mailed (optional).")
 @PASSWORD_STDIN_OPTION
 @pass_context
 def users_add(ctx: Context, username: str, roles: tuple[str, ...], divisions: tuple[str, ...],
-              password_stdin: bool) -> None:
+              email: str, password_stdin: bool) -> None:
     """Create an account (roles default to viewer); asks for the password twice, hidden."""
     password = _new_password(password_stdin)
     user = ctx.library.accounts.add(username, password, roles=roles or ("viewer",),
-                                    divisions=divisions)
+                                    divisions=divisions, email=email)
     click.echo(f"added {_describe(user)}")
+
+
+@users.command("set-email")
+@click.argument("username")
+@click.argument("email", default="")
+@pass_context
+def users_set_email(ctx: Context, username: str, email: str) -> None:
+    """Set the address the user's notifications are e-mailed to (none given: remove it)."""
+    user = ctx.library.accounts.set_email(username, email)
+    click.echo(f"{user.username}: {user.email or 'no e-mail address (notifications in-app only)'}")
 
 
 @users.command("set-role")
@@ -757,12 +773,14 @@ def users_list(ctx: Context, as_json: bool) -> None:
     found = ctx.library.accounts.users()
     if as_json:
         _echo_json([{"username": u.username, "roles": list(u.roles),
-                     "divisions": list(u.divisions), "disabled": u.disabled,
+                     "divisions": list(u.divisions), "email": u.email, "disabled": u.disabled,
                      "created_at": u.created_at, "last_login": u.last_login} for u in found])
         return
     rows = [(u.username, ", ".join(u.roles), ", ".join(u.divisions) or "-",
-             "disabled" if u.disabled else "active", u.last_login or "never") for u in found]
-    click.echo(_table(rows, ("username", "roles", "divisions", "status", "last sign-in")))
+             "disabled" if u.disabled else "active", u.last_login or "never", u.email or "-")
+            for u in found]
+    click.echo(_table(rows, ("username", "roles", "divisions", "status", "last sign-in",
+                             "e-mail")))
 
 
 @users.command("sessions")
@@ -808,6 +826,60 @@ def _new_password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+@cli.group()
+def outbox() -> None:
+    """E-mail of notifications waiting to be sent, sent, or given up on."""
+
+
+@outbox.command("send")
+@click.option("--all", "every", is_flag=True,
+              help="Also messages still waiting for their next attempt (after a failure).")
+@pass_context
+def outbox_send(ctx: Context, every: bool) -> None:
+    """Send the messages that are due now; a failure is recorded and retried later."""
+    if not ctx.settings.email_on:
+        raise click.ClickException("e-mail is off: set KMSEARCH_SMTP_HOST (see the README, "
+                                   "\"Notifications\")")
+    report = ctx.library.notifications.send_outbox(every=every)
+    click.echo(f"{report.sent} sent, {report.failed} failed"
+               + (f" (last error: {report.last_error})" if report.failed else ""))
+    if report.failed:
+        raise SystemExit(PROBLEMS_EXIT)
+
+
+@outbox.command("list")
+@click.option("--status", type=click.Choice(["pending", "sent", "failed"]),
+              help="Only messages in this state.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@pass_context
+def outbox_list(ctx: Context, status: str | None, limit: int) -> None:
+    """The newest messages: recipient, subject, state, attempts and the last error."""
+    mails = ctx.library.notifications.outbox(status, limit)
+    if not mails:
+        click.echo("The outbox is empty." if status is None else f"No {status} messages.")
+        return
+    rows = [(m.id, m.recipient, m.subject[:60], m.status, m.attempts,
+             m.sent_at or m.next_attempt_at, (m.last_error or "-")[:60]) for m in mails]
+    click.echo(_table(rows, ("id", "to", "subject", "status", "attempts", "sent / next try",
+                             "last error")))
+
+
+@cli.group()
+def digest() -> None:
+    """Digests of what users follow: new and changed published notes."""
+
+
+@digest.command("send")
+@click.option("--frequency", type=click.Choice(["daily", "weekly"]),
+              help="Only follows with this frequency (default: both).")
+@pass_context
+def digest_send(ctx: Context, frequency: str | None) -> None:
+    """Send the digests that are due, in-app and through the outbox; `kmsearch serve` does
+    this by itself."""
+    count = ctx.library.notifications.send_digests(frequency)
+    click.echo(f"{count} digest{'' if count == 1 else 's'} sent")
 
 
 def _describe(user: User) -> str:

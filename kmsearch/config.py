@@ -8,7 +8,7 @@ The shipped taxonomy and evaluation are read from the package when no corpus fol
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,23 @@ class Settings:
     max_attachment_bytes: int = 20 * 1024 * 1024
     max_attachment_pages: int = 500  # pages (slides, sheets) beyond this are not searchable
     extract_seconds: int = 30  # time budget of one file's text extraction
+    # E-mail of notifications (README "Notifications"): off while smtp_host is empty
+    smtp_host: str = ""
+    smtp_port: int = 0  # 0: 25 for none, 587 for starttls, 465 for ssl
+    smtp_tls: str = "starttls"  # "none", "starttls" or "ssl"
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_sender: str = "kmsearch@localhost"
+    base_url: str = "http://127.0.0.1:5000"  # where links in e-mails point
+
+    @property
+    def email_on(self) -> bool:
+        """Whether notifications are also sent by e-mail (an SMTP host is set)."""
+        return bool(self.smtp_host)
+
+    @property
+    def smtp_port_number(self) -> int:
+        return self.smtp_port or {"none": 25, "ssl": 465}.get(self.smtp_tls, 587)
 
     def __post_init__(self) -> None:
         here = Path.cwd()
@@ -111,10 +128,11 @@ class Settings:
 _PATHS = {"instance_dir", "corpus_dir", "db_path", "index_dir", "taxonomy_path",
           "embedding_cache", "attachments_path"}
 _FLOATS = {"fusion_semantic_weight"}
-_CHOICES = {"fusion": ("rrf", "convex", "zscore"), "embed_backend": ("onnx", "torch")}
+_CHOICES = {"fusion": ("rrf", "convex", "zscore"), "embed_backend": ("onnx", "torch"),
+            "smtp_tls": ("none", "starttls", "ssl")}
 _INTS = {"rrf_k", "embed_threads", "embed_batch_size", "max_query_length", "max_per_page",
          "session_idle_minutes", "session_max_hours", "max_attachment_bytes",
-         "max_attachment_pages", "extract_seconds"}
+         "max_attachment_pages", "extract_seconds", "smtp_port"}
 
 
 def _convert(name: str, value: Any) -> Any:
@@ -144,8 +162,12 @@ def _convert(name: str, value: Any) -> Any:
             raise ValueError(message) from exc
     if name in _INTS:
         try:
-            return int(value)
+            number = int(value)
         except ValueError as exc:
             message = f"KMSEARCH_{name.upper()} must be a whole number, not {value!r}"
             raise ValueError(message) from exc
+        if name == "smtp_port" and not 0 <= number <= 65535:
+            raise ValueError(f"KMSEARCH_SMTP_PORT must be from 0 (the default for "
+                             f"KMSEARCH_SMTP_TLS) to 65535, not {value!r}")
+        return number
     return value

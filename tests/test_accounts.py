@@ -197,9 +197,10 @@ def test_users_set_role_set_division_disable_enable_and_list(tmp_path):
     assert "updated vic (contributor, reviewer) in statistics" in result.output
     assert "disabled vic" in run(tmp_path, "disable", "vic").output
     listing = run(tmp_path, "list").output.splitlines()
-    assert listing[0].split() == ["username", "roles", "divisions", "status", "last", "sign-in"]
+    assert listing[0].split() == ["username", "roles", "divisions", "status", "last", "sign-in",
+                                  "e-mail"]
     assert listing[2].split() == ["vic", "contributor,", "reviewer", "statistics", "disabled",
-                                  "never"]
+                                  "never", "-"]
     assert "enabled vic" in run(tmp_path, "enable", "vic").output
     assert '"disabled": false' in run(tmp_path, "list", "--json").output
 

@@ -42,8 +42,9 @@ def test_a_version_1_database_is_upgraded_with_nothing_lost(tmp_path, with_draft
 
     store = Store(path)
     try:
-        names = [row[0] for row in store.db.execute("SELECT name FROM _migrations ORDER BY name")]
+        names = [row[0] for row in store.db.execute("SELECT name FROM _migrations ORDER BY rowid")]
         assert names == [name for name, _ in MIGRATIONS]
+        assert names == sorted(names)  # a new migration takes a name after the last one
         for table, (query, rows) in before.items():  # later migrations may add columns
             assert store.db.execute(query).fetchall() == rows, table
         indexes = {row[0] for row in store.db.execute(

@@ -91,7 +91,7 @@ def test_new_store_creates_its_folder_schema_and_pragmas(tmp_path):
         "case_partnership_types", "case_recommendations", "evaluations", "recommendations",
         "progress_notes", "revisions",
     }
-    assert [row[0] for row in store.db.execute("SELECT name FROM _migrations ORDER BY name")] == [
+    assert [row[0] for row in store.db.execute("SELECT name FROM _migrations ORDER BY rowid")] == [
         name for name, _ in MIGRATIONS
     ]
 

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from ..workflow.partners import Partners
     from ..workflow.proposals import Proposals
     from ..workflow.screening import CaseScreenings
+    from .notifications import Notifications
 
 __all__ = [
     "Accounts", "IngestReport", "Library", "ProgressNote", "RecommendationView", "Revision",
@@ -98,6 +99,16 @@ class Library(Reading, Writing, Documents):
     def lockout(self) -> Lockout:
         """The sign-in limiter: failures per username and address, with back-off."""
         return self._once("lockout", lambda: Lockout(self.store))
+
+    @property
+    def notifications(self) -> Notifications:
+        """Each user's notifications, follows and digests, and the e-mail outbox."""
+        return self._once("notifications", self._build_notifications)
+
+    def _build_notifications(self) -> Notifications:
+        from .notifications import Notifications
+
+        return Notifications(self)
 
     # --- Follow-up of recommendations and monitoring (issue 8) -------------------------------
     # Key actions, overdue flags, the dashboard's figures and the partnerships report live in

@@ -19,10 +19,14 @@ class Accounts:
         self.taxonomy = taxonomy
 
     def add(self, username: str, password: str, *, roles: Iterable[str] = ("viewer",),
-            divisions: Iterable[str] = ()) -> User:
+            divisions: Iterable[str] = (), email: str = "") -> User:
         """Create an account; ValidationError lists every problem, Conflict if the name is taken."""
         return accounts.add_user(self.store, self.taxonomy, username, password, roles=roles,
-                                 divisions=divisions)
+                                 divisions=divisions, email=email)
+
+    def set_email(self, username: str, email: str) -> User:
+        """Replace the address notifications are e-mailed to (empty: in-app only)."""
+        return accounts.set_email(self.store, username, email)
 
     def set_roles(self, username: str, roles: Iterable[str]) -> User:
         """Replace the user's roles and end their sessions; a contributor must already have a

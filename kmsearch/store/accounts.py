@@ -23,6 +23,8 @@ from .sessions import end_sessions
 PASSWORD_MIN_LENGTH = 10
 PASSWORD_MAX_LENGTH = 1024
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._@-]{0,63}")
+EMAIL = re.compile(r"[^@\s<>,;\"]{1,64}@[^@\s<>,;\"]+\.[^@\s<>,;\"]+")
+EMAIL_MAX_LENGTH = 254
 HASHER = PasswordHasher()
 
 
@@ -37,6 +39,7 @@ class User:
     created_at: str
     last_login: str | None
     password_hash: str = field(repr=False, compare=False)
+    email: str = ""  # where notifications are e-mailed; empty: in-app only
 
     @property
     def viewer(self) -> Viewer:
@@ -51,10 +54,12 @@ def add_user(
     *,
     roles: Iterable[str] = ("viewer",),
     divisions: Iterable[str] = (),
+    email: str = "",
 ) -> User:
     """Create an account; ValidationError lists every problem, Conflict if the name is taken."""
     name = normal_username(username)
-    problems = _username_problems(name) + _password_problems(name, password)
+    email, email_problems = _email(name, email)
+    problems = _username_problems(name) + _password_problems(name, password) + email_problems
     roles, role_problems = _roles(name, roles)
     divisions, division_problems = _divisions(name, taxonomy, divisions)
     problems += role_problems + division_problems + _contributor_problems(name, roles, divisions)
@@ -63,7 +68,7 @@ def add_user(
     row = {
         "username": name, "password_hash": HASHER.hash(password),
         "roles": json.dumps(roles), "divisions": json.dumps(divisions),
-        "disabled": 0, "created_at": now(), "last_login": None,
+        "disabled": 0, "created_at": now(), "last_login": None, "email": email or None,
     }
     try:
         with store.write() as db:
@@ -104,6 +109,15 @@ def set_password(store: Store, username: str, password: str) -> User:
         raise ValidationError(problems)
     return _update(store, user.username, ended="password changed",
                    password_hash=HASHER.hash(password))
+
+
+def set_email(store: Store, username: str, email: str) -> User:
+    """Replace the address notifications are e-mailed to; empty removes it."""
+    user = require_user(store, username)
+    email, problems = _email(user.username, email)
+    if problems:
+        raise ValidationError(problems)
+    return _update(store, user.username, email=email or None)
 
 
 def disable(store: Store, username: str) -> User:
@@ -183,7 +197,7 @@ def _user(row: dict) -> User:
         username=row["username"], roles=tuple(json.loads(row["roles"])),
         divisions=tuple(json.loads(row["divisions"])), disabled=bool(row["disabled"]),
         created_at=row["created_at"], last_login=row["last_login"],
-        password_hash=row["password_hash"],
+        password_hash=row["password_hash"], email=row.get("email") or "",
     )
 
 
@@ -204,6 +218,18 @@ def _username_problems(name: str) -> list[Problem]:
         return []
     return [Problem(f"user {name!r}", "username", "use 1 to 64 letters, digits, '.', '_', '@' "
                     "or '-', starting with a letter or digit")]
+
+
+def _email(name: str, email: str | None) -> tuple[str, list[Problem]]:
+    """The address as kept (trimmed), and a problem when it cannot be one."""
+    email = (email or "").strip() if isinstance(email, str) else ""
+    if not email:
+        return "", []
+    if len(email) > EMAIL_MAX_LENGTH or not EMAIL.fullmatch(email):
+        shown = email if len(email) <= 60 else email[:60] + "…"
+        return email, [Problem(f"user {name!r}", "email", f"{shown!r} is not an e-mail address; "
+                               "write it as name@example.org")]
+    return email, []
 
 
 def _password_problems(name: str, password: str) -> list[Problem]:

@@ -216,6 +216,25 @@ CREATE TABLE IF NOT EXISTS proposal_events (id INTEGER PRIMARY KEY,
 CREATE INDEX IF NOT EXISTS proposal_events_proposal ON proposal_events (proposal_id);
 """
 
+NOTIFICATIONS = """
+ALTER TABLE users ADD COLUMN email TEXT;
+CREATE TABLE IF NOT EXISTS notifications (id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL COLLATE NOCASE, kind TEXT NOT NULL, case_id TEXT, title TEXT NOT NULL,
+    body TEXT NOT NULL DEFAULT '', link TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL,
+    read_at TEXT);
+CREATE INDEX IF NOT EXISTS notifications_user ON notifications (username, read_at, id);
+CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY, recipient TEXT NOT NULL,
+    subject TEXT NOT NULL, body TEXT NOT NULL, created_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending', attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL, last_error TEXT, sent_at TEXT);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
+CREATE TABLE IF NOT EXISTS follows (id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL COLLATE NOCASE, kind TEXT NOT NULL, target TEXT NOT NULL,
+    frequency TEXT NOT NULL, created_at TEXT NOT NULL, last_digest_at TEXT NOT NULL,
+    UNIQUE (username, kind, target));
+CREATE INDEX IF NOT EXISTS follows_due ON follows (frequency, last_digest_at)
+"""
+
 MIGRATIONS: list[tuple[str, Step]] = [
     ("0001_initial", INITIAL),
     ("0002_drafts", DRAFTS),
@@ -234,6 +253,7 @@ MIGRATIONS: list[tuple[str, Step]] = [
     ("0600_attachments", ATTACHMENTS),
     ("0601_evaluation_files", EVALUATION_FILES),
     ("0900_case_sources", SOURCES),
+    ("1000_notifications", NOTIFICATIONS),
 ]
 
 

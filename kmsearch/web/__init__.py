@@ -28,6 +28,7 @@ from . import (
 )
 from .auth import default_viewer, init_auth
 from .errors import register_error_handlers
+from .notifications import init_notifications
 from .partners import init_partners
 from .proposals import init_proposals
 from .security import init_security
@@ -88,6 +89,7 @@ def create_app(config: dict[str, Any] | None = None, library: Library | None = N
     init_signin(app)
     init_proposals(app)
     init_partners(app)
+    init_notifications(app)
     register_template_helpers(app)
     trust_proxies(app, int(app.config["PROXY_COUNT"] or 0))
     return app

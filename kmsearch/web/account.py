@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
 
+from ..errors import ValidationError
 from .auth import current_viewer, signed_in_account
 from .context import current_library
 
@@ -20,16 +21,30 @@ def signed_in_only():
 
 
 @blueprint.get("/account")
-def page():
+def page(email: str | None = None, email_error: str = ""):
     viewer = current_viewer()
     account, settings = signed_in_account(), current_library().settings
     this_session = current_user.session.id if account and current_user.session else None
     return render_template(
         "account.html", viewer=viewer, account=account, this_session=this_session,
+        email=account.email if email is None and account else email or "",
+        email_error=email_error,
         sessions=current_library().sessions.active_for(viewer.username),
         done=request.args.get("done", ""), idle_minutes=settings.session_idle_minutes,
-        max_hours=settings.session_max_hours,
+        max_hours=settings.session_max_hours, email_on=settings.email_on,
     )
+
+
+@blueprint.post("/account/email")
+def set_email():
+    """The address notifications are e-mailed to; a wrong one is shown again with the reason."""
+    library, viewer = current_library(), current_viewer()
+    email = request.form.get("email", "")
+    try:
+        library.accounts.set_email(viewer.username, email)
+    except ValidationError as error:
+        return page(email=email, email_error="; ".join(p.message for p in error.problems)), 400
+    return redirect(url_for("account.page", done="email"), 303)
 
 
 @blueprint.post("/account/sessions/<session_id>/end")

@@ -29,6 +29,7 @@ from ..store.schema import row_id
 from ..taxonomy import Taxonomy
 from .attaching import Attaching
 from .notediff import NoteDiff, diff_revisions
+from .notifying import Notifying
 from .permissions import may_contribute, may_edit_division, may_review, may_see_history, may_view
 from .uploads import Budget, Entry, check_files, read_upload, teach
 
@@ -128,6 +129,11 @@ class Contributions(Attaching):
     @cached_property
     def drafts(self) -> Drafts:
         return Drafts(self.store)
+
+    @cached_property
+    def notifying(self) -> Notifying:
+        """Tells reviewers and authors about moves (see ``_move``)."""
+        return Notifying(self.store, self.taxonomy, self.settings)
 
 
     # Writing
@@ -492,6 +498,7 @@ class Contributions(Attaching):
             raise Conflict(f"Case note {stored.id!r} was changed by {latest.updated_by} at "
                            f"{latest.updated_at} (revision {latest.revision}) since you opened "
                            f"revision {expected}; reload it and try again.") from error
+        self.notifying.moved(viewer, stored, state, comment)
         return self.store.get_case(stored.id) or stored
 
     def _state_before_archive(self, stored: StoredCase) -> str:
