@@ -59,7 +59,9 @@ class Embedder:
         self.threads = threads or min(os.cpu_count() or 1, 4)
         self.batch_size = max(1, batch_size)
         self.backend = "onnx" if backend == "onnx" and onnxmodel.available() else "torch"
-        self.name = MODEL_NAME + (" int8-onnx" if self.backend == "onnx" else "")
+        # the cache keeps vectors per name: another export recipe must not reuse these
+        onnx_name = f" int8-onnx {onnxmodel.RECIPE}"
+        self.name = MODEL_NAME + (onnx_name if self.backend == "onnx" else "")
         self.export_dir = export_dir or Settings.from_env().index_dir / "models"
         config = json.loads((self.path / "sentence_bert_config.json").read_text(encoding="utf-8"))
         self.max_tokens: int = int(config["max_seq_length"])

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..access import Viewer
+from ..config import Settings
 from ..documents import DOCUMENT_LABELS, PageRef
 from ..filters import FACETS, Filters
 from ..index.catalog import FACET_NAMES, Catalog
@@ -35,6 +36,13 @@ class EngineSettings:
     fusion: FusionSettings = FusionSettings()  # how hybrid mode fuses the two arms
     depth: int = 100  # how many hits each arm contributes to fusion
     limits: Limits = Limits()
+
+    @classmethod
+    def of(cls, settings: Settings, limits: Limits | None = None) -> EngineSettings:
+        """The library's settings for the engine: the app, the CLI and ``kmsearch eval`` alike."""
+        weight = settings.fusion_semantic_weight
+        fusion = FusionSettings(settings.fusion, (1.0 - weight, weight), settings.rrf_k)
+        return cls(fusion=fusion, limits=limits or Limits())
 
 
 class SearchEngine:

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..access import ANONYMOUS
+from ..config import Settings
 from ..documents import IndexDoc, case_key
 from ..errors import Problem, ValidationError
 from ..index.catalog import Catalog
 from ..index.keyword import KeywordIndex
 from ..index.vectors import VectorIndex
-from .engine import SearchEngine
+from .engine import EngineSettings, SearchEngine
 from .request import MODES, SearchRequest
 
 log = logging.getLogger(__name__)
@@ -205,11 +206,13 @@ def evaluate(
     *,
     workdir: Path,
     progress: Progress | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, dict[str, float]]:
     """Index the collection in ``workdir`` and average each metric over its queries, per mode.
 
     ``progress(stage, done, total)`` reports indexing ("keyword" documents, "vectors" passages)
     and then each mode's queries. An embedding cache in ``workdir`` is reused on later runs.
+    Hybrid fuses the arms as the library does with ``settings`` (default: the environment's).
     """
     modes = list(modes)
     unknown = [mode for mode in modes if mode not in MODES]
@@ -225,7 +228,8 @@ def evaluate(
     else:
         keyword.rebuild(docs, progress=lambda done: progress("keyword", done, len(docs)))
         vectors.rebuild(docs, progress=lambda done, total: progress("vectors", done, total))
-    engine = SearchEngine.over(keyword, vectors, Catalog(docs))
+    engine = SearchEngine.over(keyword, vectors, Catalog(docs),
+                               settings=EngineSettings.of(settings or Settings.from_env()))
     per_page = engine.settings.limits.max_per_page
     scores: dict[str, dict[str, float]] = {}
     for mode in modes:

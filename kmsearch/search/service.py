@@ -19,7 +19,6 @@ from ..limits import lone_surrogate
 from ..store.cases import Store
 from ..taxonomy import Taxonomy
 from .engine import EngineSettings, SearchEngine
-from .fusion import FusionSettings
 from .request import Limits, SearchRequest
 from .results import Hit, SearchResults
 
@@ -98,14 +97,8 @@ class SearchService:
         parts = (indexes.keyword, indexes.vectors, indexes.catalog)
         engine = self._engine
         if engine is None or self._engine_parts != parts:
-            engine = SearchEngine.over(*parts, taxonomy=self.taxonomy, settings=EngineSettings(
-                fusion=FusionSettings(
-                    self.settings.fusion,
-                    (1.0 - self.settings.fusion_semantic_weight,
-                     self.settings.fusion_semantic_weight),
-                    self.settings.rrf_k,
-                ),
-                limits=self.limits))
+            engine = SearchEngine.over(*parts, taxonomy=self.taxonomy,
+                                       settings=EngineSettings.of(self.settings, self.limits))
             self._engine, self._engine_parts = engine, parts
         return engine
 
