@@ -58,6 +58,7 @@ class Settings:
     max_attachment_bytes: int = 20 * 1024 * 1024
     max_attachment_pages: int = 500  # pages (slides, sheets) beyond this are not searchable
     extract_seconds: int = 30  # time budget of one file's text extraction
+    four_eyes: bool = False  # nobody publishes a change they made themselves
 
     def __post_init__(self) -> None:
         here = Path.cwd()
@@ -112,6 +113,8 @@ _PATHS = {"instance_dir", "corpus_dir", "db_path", "index_dir", "taxonomy_path",
           "embedding_cache", "attachments_path"}
 _FLOATS = {"fusion_semantic_weight"}
 _CHOICES = {"fusion": ("rrf", "convex", "zscore"), "embed_backend": ("onnx", "torch")}
+_BOOLS = {"four_eyes"}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 _INTS = {"rrf_k", "embed_threads", "embed_batch_size", "max_query_length", "max_per_page",
          "session_idle_minutes", "session_max_hours", "max_attachment_bytes",
          "max_attachment_pages", "extract_seconds"}
@@ -142,6 +145,13 @@ def _convert(name: str, value: Any) -> Any:
         except ValueError as exc:
             message = f"KMSEARCH_TODAY must be a date such as 2026-11-30, not {value!r}"
             raise ValueError(message) from exc
+    if name in _BOOLS:
+        if isinstance(value, bool):
+            return value
+        if str(value).strip().lower() not in (*_TRUE, *_FALSE):
+            message = f"KMSEARCH_{name.upper()} must be on or off (1/0, true/false), not {value!r}"
+            raise ValueError(message)
+        return str(value).strip().lower() in _TRUE
     if name in _INTS:
         try:
             return int(value)
