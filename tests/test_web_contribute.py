@@ -26,6 +26,9 @@ REVIEWER = signed_in("rita", "reviewer")
 ADMIN = signed_in("ada", "admin")
 READER = signed_in("vic", "viewer")
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+MORE = ("\n\n## What was done\n\nThe operators and the port authority agreed one data format, "
+        "tested it for a season on two terminals and trained the planners who use it. Ships "
+        "waited less at anchor, and the planners kept using the shared format afterwards.\n")
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +63,7 @@ def note_form(title="Kumquat port logistics", **changes) -> dict:
         "partners-1-name": "Harbour Data Ltd", "partners-1-type": "business",
         "lessons-1-kind": "lesson", "lessons-1-text": "Agree data formats first.",
         "nexus_areas": "mobility-connectivity", "sdgs": ["9", "17"],
-        "body": "## Context\n\nPort operators shared berth schedules.", "action": "save",
+        "body": "## Context\n\nPort operators shared berth schedules." + MORE, "action": "save",
     } | changes
 
 
@@ -147,9 +150,10 @@ def test_a_note_goes_through_review_to_search_and_archive_and_back(app, client):
     assert "Rambutan cold chain standards" in returned and "Add the results." in returned
 
     revision = state_of(app, case_id).revision
-    form = note_form("Rambutan cold chain standards", body="## Results\n\nFewer losses.",
+    form = note_form("Rambutan cold chain standards", body="## Results\n\nFewer losses." + MORE,
                      expected_revision=str(revision), action="submit")
-    assert post(client, f"/contribute/{case_id}/edit", form, TRADE).status_code == 303
+    resubmitted = post(client, f"/contribute/{case_id}/edit", form, TRADE)
+    assert resubmitted.status_code == 303
     assert client.get("/search?q=rambutan&mode=keyword").get_data(as_text=True).count(
         f"/cases/{case_id}") == 0
     assert post(client, f"/review/{case_id}/publish", {"comment": "Good"}, REVIEWER) \
@@ -310,7 +314,7 @@ def unsafe_parts(html: str) -> list[str]:
 def test_hostile_text_in_every_field_is_neutralised_on_every_page(app, client):
     form = note_form(
         f"Hostile guava {PAYLOAD}", summary=f"Summary {PAYLOAD}",
-        body=f"## Body\n\n{PAYLOAD}\n\n[link](javascript:alert(4)) <svg/onload=alert(5)>",
+        body=f"## Body\n\n{PAYLOAD}\n\n[link](javascript:alert(4)) <svg/onload=alert(5)>{MORE}",
         comment=f"Comment {PAYLOAD}", action="submit",
         **{"partners-1-name": f"Partner {PAYLOAD}", "lessons-1-text": f"Lesson {PAYLOAD}"},
     )

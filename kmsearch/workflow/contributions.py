@@ -33,11 +33,13 @@ from .attaching import Attaching
 from .notediff import NoteDiff, diff_revisions
 from .permissions import may_contribute, may_edit_division, may_review, may_see_history, may_view
 from .readiness import (
+    UPLOAD_SOURCE,
     change_of,
     require_changed_since_return,
     require_minimum,
     require_other_publisher,
     returned_by,
+    written_here,
 )
 from .uploads import Budget, Entry, check_files, read_upload, teach
 
@@ -231,7 +233,8 @@ class Contributions(Attaching):
 
         def ready(note: CaseNote) -> None:
             require_changed_since_return(note, self.work_item(stored).returned)
-            require_minimum(note)
+            if written_here(stored):
+                require_minimum(note)
 
         return self._move(viewer, stored, "submitted", comment, expected_revision, ("draft",),
                           check=ready)
@@ -244,7 +247,7 @@ class Contributions(Attaching):
         stored = self.view(viewer, case_id)
         self._check_four_eyes(viewer, stored)
         return self._move(viewer, stored, "published", comment, None, ("submitted",),
-                          check=require_minimum)
+                          check=require_minimum if written_here(stored) else None)
 
     def may_publish(self, viewer: Viewer, stored: StoredCase) -> bool:
         """Whether the four-eyes rule lets this viewer publish the note's change."""
@@ -460,6 +463,7 @@ class Contributions(Attaching):
         state, pending = self._state_after_edit(viewer, current)
         result = self.cases.save_case(
             note, author=viewer.username, comment=comment, state=state, origin="web",
+            source=None if source == "form" else UPLOAD_SOURCE,
             expected_revision=0 if current is None else expected_revision, pending=pending,
         )
         if draft_id is not None:

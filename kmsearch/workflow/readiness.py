@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from ..errors import Forbidden, Problem, ValidationError
 from ..records import CaseNote
-from ..store.cases import Revision
+from ..store.cases import Revision, StoredCase
 
 MIN_BODY_CHARACTERS = 200  # about three sentences: context, what was done, results
 CONTENT_ACTIONS = ("created", "updated")
+UPLOAD_SOURCE = "upload"  # the source of notes created from /contribute/upload
+
+
+def written_here(stored: StoredCase) -> bool:
+    """Whether a note was written in the form, so that the minimum applies: notes brought in
+    by ``kmsearch ingest``, ``kmsearch import`` or an upload keep what their source has."""
+    return stored.origin == "web" and stored.source != UPLOAD_SOURCE
 
 
 def missing_for_review(note: CaseNote, source: str = "form") -> list[Problem]:
