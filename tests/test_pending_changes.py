@@ -5,7 +5,8 @@ no unchanged resubmission, four eyes) and how archive, restore and conflicts tre
 from dataclasses import replace
 
 import pytest
-from contribution_library import ADMIN, REVIEWER, TRADE, form_fields, story
+from contribution_library import ADMIN, REVIEWER, TRADE, contribution_app, form_fields, story
+from web_library import signed_in
 
 from kmsearch.access import ANONYMOUS, staff
 from kmsearch.errors import Conflict, Forbidden, ValidationError
@@ -122,6 +123,27 @@ def test_a_reviewers_own_edit_is_pending_too_and_four_eyes_keeps_them_from_publi
         assert strict.store.get_case(case_id).note.body.startswith("Cordial labels")
     finally:
         strict.store.close()
+
+
+def test_with_four_eyes_the_pages_offer_publish_only_to_another_reviewer(library):
+    case_id, _ = submitted_change(library, "Lingonberry jam labels", "Jam labels.",
+                                  "Jam labels, revised.")
+    library.contributions.save_draft(  # rita's own touch to tina's change
+        REVIEWER, form_fields("Lingonberry jam labels", visibility="public"),
+        story("Jam labels, revised by rita."), case_id=case_id,
+        expected_revision=library.store.get_case(case_id).latest_revision)
+    app = contribution_app(replace(library.settings, four_eyes=True))
+    client = app.test_client()
+    try:
+        publish = f'action="/review/{case_id}/publish"'
+        for path in ("/review", f"/contribute/{case_id}"):
+            rita = client.get(path, headers=signed_in("rita", "reviewer")).get_data(as_text=True)
+            assert publish not in rita and "another reviewer publishes it" in rita, path
+            rosa = client.get(path, headers=signed_in("rosa", "reviewer")).get_data(as_text=True)
+            assert publish in rosa, path
+    finally:
+        app.extensions["kmsearch"].search.indexes.flush()
+        app.extensions["kmsearch"].store.close()
 
 
 def test_four_eyes_also_refuses_the_author_of_a_new_note(library):
