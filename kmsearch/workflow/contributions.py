@@ -265,7 +265,8 @@ class Contributions(Attaching):
         self._check_four_eyes(viewer, stored)
         if stored.state == "draft" and stored.origin == "import":
             stored = self._move(viewer, stored, "submitted", comment, None, ("draft",))
-        return self._move(viewer, stored, "published", comment, None, ("submitted",))
+        return self._move(viewer, stored, "published", comment, None, ("submitted",),
+                          check=require_minimum if written_here(stored) else None)
 
     def return_to_author(self, viewer: Viewer, case_id: str, comment: str) -> StoredCase:
         """Send a submitted note or change back to draft, saying what to change; a published
