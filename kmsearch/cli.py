@@ -983,23 +983,34 @@ def _json_default(value: object) -> object:
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--by", "username", default="cli", show_default=True,
               help="Recorded in the revision; attaches with a reviewer's rights.")
+@click.option("--publish", is_flag=True,
+              help="On a published note, also submit and publish the change at once, as --by "
+                   "(refused when KMSEARCH_FOUR_EYES is on).")
 @pass_context
-def attach(ctx: Context, note: str, files: tuple[Path, ...], username: str) -> None:
+def attach(ctx: Context, note: str, files: tuple[Path, ...], username: str,
+           publish: bool) -> None:
     """Attach FILES (PDF, DOCX, XLSX, PPTX, Markdown, text) to the case note NOTE.
 
     Each file is checked by its content, kept beside the database and read page by page;
-    one that cannot be read (encrypted, scanned, damaged) is kept and reported.
+    one that cannot be read (encrypted, scanned, damaged) is kept and reported. On a published
+    note the files are a change that waits for review beside it, unless --publish.
     """
-    viewer = staff(username, "reviewer")
+    viewer, pending = staff(username, "reviewer"), False
     for path in files:
         outcome = ctx.library.contributions.attach(viewer, note, path.name, path.read_bytes())
         added, saved = outcome.added, outcome.saved
+        pending = pending or saved.pending
         pages = f", {added.file.pages} pages read" if added.file.pages else ""
+        waits = " (a change waiting for review beside the published note)" if saved.pending \
+            else ""
         click.echo(f"{note}: {added.attachment.name} ({TYPE_LABELS[added.file.type]}, "
                    f"{human_size(added.file.size)}{pages}) {saved.action}, "
-                   f"revision {saved.revision}")
+                   f"revision {saved.revision}{waits}")
         if added.message:
             click.echo(f"warning: {added.attachment.name}: {added.message}", err=True)
+    if pending and publish:
+        ctx.library.submit(viewer, note)
+        click.echo(f"{note}: published, revision {ctx.library.publish(viewer, note).revision}")
 
 
 @cli.command()

@@ -75,6 +75,7 @@ class Settings:
     @property
     def smtp_port_number(self) -> int:
         return self.smtp_port or {"none": 25, "ssl": 465}.get(self.smtp_tls, 587)
+    four_eyes: bool = False  # nobody publishes a change they made themselves
 
     def __post_init__(self) -> None:
         here = Path.cwd()
@@ -130,6 +131,8 @@ _PATHS = {"instance_dir", "corpus_dir", "db_path", "index_dir", "taxonomy_path",
 _FLOATS = {"fusion_semantic_weight"}
 _CHOICES = {"fusion": ("rrf", "convex", "zscore"), "embed_backend": ("onnx", "torch"),
             "smtp_tls": ("none", "starttls", "ssl")}
+_BOOLS = {"four_eyes"}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 _INTS = {"rrf_k", "embed_threads", "embed_batch_size", "max_query_length", "max_per_page",
          "session_idle_minutes", "session_max_hours", "max_attachment_bytes",
          "max_attachment_pages", "extract_seconds", "smtp_port"}
@@ -160,6 +163,13 @@ def _convert(name: str, value: Any) -> Any:
         except ValueError as exc:
             message = f"KMSEARCH_TODAY must be a date such as 2026-11-30, not {value!r}"
             raise ValueError(message) from exc
+    if name in _BOOLS:
+        if isinstance(value, bool):
+            return value
+        if str(value).strip().lower() not in (*_TRUE, *_FALSE):
+            message = f"KMSEARCH_{name.upper()} must be on or off (1/0, true/false), not {value!r}"
+            raise ValueError(message)
+        return str(value).strip().lower() in _TRUE
     if name in _INTS:
         try:
             number = int(value)

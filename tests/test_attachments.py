@@ -194,10 +194,11 @@ def test_an_exported_corpus_carries_its_files_and_reads_back_the_same(tmp_path):
     assert runner.invoke(cli, ["ingest", "--no-index"], env=env).exit_code == 0
     report = tmp_path / "report.pdf"
     report.write_bytes(pdf_with_pages(PAGES))
-    attached = runner.invoke(cli, ["attach", "cefact-garment-traceability", str(report)],
-                             env=env)
+    attached = runner.invoke(cli, ["attach", "cefact-garment-traceability", str(report),
+                                   "--publish"], env=env)
     assert attached.exit_code == 0, attached.output
     assert "report.pdf (PDF," in attached.output and "3 pages read) updated" in attached.output
+    assert "waiting for review" in attached.output and "published, revision" in attached.output
     out = tmp_path / "export"
     exported = runner.invoke(cli, ["export", "-o", str(out)], env=env)
     assert "with 1 attached files" in exported.output

@@ -22,7 +22,8 @@ pytestmark = [
 PASSWORD = "a long browser passphrase"
 TITLE = "Quokka road data exchange with vehicle makers"
 BODY = ("## Context\n\nVehicle manufacturers shared anonymised crash and traffic data with road "
-        "safety authorities, to plan safer and smarter mobility and transport connections.")
+        "safety authorities, to plan safer and smarter mobility and transport connections.\n\n"
+        "## Results\n\nTwo cities redesigned their most dangerous junctions from the data.")
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +72,7 @@ def test_a_contributor_drafts_links_and_submits_a_reviewer_publishes_and_search_
     page.get_by_label("Status").select_option("active")
     page.get_by_label("Partner 1 name").fill("Example Motors")
     page.get_by_label("Partner 1 type").select_option("business")
+    page.get_by_label("Start year").fill("2022")
     page.get_by_label("The story, in Markdown").fill(BODY)
     page.get_by_role("button", name="Save draft").click()
     page.wait_for_url("**/edit?saved=1")
@@ -143,6 +145,8 @@ def test_contribution_pages_pass_axe_and_fit_a_phone(page, base_url, viewport):
     assert page.locator(".error-summary li").count() == 2  # the year, and no division chosen
     page.get_by_label("Start year").fill("2019")
     page.locator("#division").select_option("trade")
+    page.get_by_label("Partner 1 name").fill("Axe Motors")
+    page.get_by_label("Partner 1 type").select_option("business")
     page.get_by_label("The story, in Markdown").fill(BODY)
     page.get_by_role("button", name="Submit for review").click()
     page.wait_for_url("**done=submitted")

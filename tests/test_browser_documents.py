@@ -78,7 +78,13 @@ def test_a_phrase_on_page_three_of_an_attached_pdf_finds_the_note_and_only_for_i
     page.get_by_label("Title").fill(TITLE)
     page.get_by_label("Status").select_option("active")
     page.get_by_label("Who may see it").select_option("restricted")
-    page.get_by_label("The story, in Markdown").fill("## Context\n\nA crane retrofit pilot.")
+    page.get_by_label("Partner 1 name").fill("Harbour Cranes Ltd")
+    page.get_by_label("Partner 1 type").select_option("business")
+    page.get_by_label("Start year").fill("2023")
+    page.get_by_label("The story, in Markdown").fill(
+        "## Context\n\nA crane retrofit pilot at two river ports, where the port authority and "
+        "a crane maker replaced the controls of old cranes.\n\n## Results\n\nThe retrofitted "
+        "cranes used less power and stopped less often during the first winter.")
     page.get_by_role("button", name="Save draft").click()
     page.wait_for_url("**/edit?saved=1")
     case_id = re.search(r"/contribute/([^/?]+)/edit", page.url).group(1)

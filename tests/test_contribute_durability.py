@@ -106,8 +106,12 @@ def settings(library_copy):
 def note(title: str, action: str) -> dict:
     return {"title": title, "division": "trade", "status": "active", "visibility": "public",
             "risk_level": "low", "summary": f"{title}: a durability test note.",
-            "body": f"## Context\n\n{title} was written while the server was being killed.",
+            "body": f"## Context\n\n{title} was written while the server was being killed.\n\n"
+                    "## What was done\n\nFour writers saved and submitted notes while a "
+                    "reviewer published them and the server was killed again and again.",
             "lessons-1-kind": "lesson", "lessons-1-text": "Acknowledged writes must survive.",
+            "partners-1-name": "Durable Data Ltd", "partners-1-type": "business",
+            "start_year": "2024",
             "action": action}
 
 

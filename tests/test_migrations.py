@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kmsearch.records import CaseNote
 from kmsearch.store import accounts
 from kmsearch.store.cases import Store
 from kmsearch.store.drafts import Drafts
@@ -72,3 +73,24 @@ def test_a_version_1_database_is_upgraded_with_nothing_lost(tmp_path, with_draft
         assert count == len(MIGRATIONS)
     finally:
         again.close()
+
+
+
+def test_after_the_pending_revisions_upgrade_every_note_is_live_and_can_get_a_change(tmp_path):
+    path = tmp_path / "kmsearch.db"
+    restore(path, with_drafts=True)
+    store = Store(path)
+    try:
+        ids = store.case_ids()
+        assert ids and all(store.get_case(i).pending_revision is None for i in ids)
+        assert not any(r.pending for i in ids for r in store.revisions(i))
+        live = store.get_case("etir-logistics-pilot")
+        changed = CaseNote.from_dict(live.note.to_dict() | {"body": "A change that waits."})
+        result = store.save_case(changed, author="tina", state="draft", pending=True,
+                                 expected_revision=live.revision)
+        after = store.get_case("etir-logistics-pilot")
+        assert (after.revision, after.pending_revision) == (live.revision, result.revision)
+        assert after.note.body == live.note.body and after.state == live.state
+        assert store.revision("etir-logistics-pilot", result.revision).pending
+    finally:
+        store.close()

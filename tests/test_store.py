@@ -379,3 +379,32 @@ def test_every_acknowledged_write_survives_a_killed_process(tmp_path):
         revisions = conn.execute("SELECT count(*) FROM revisions").fetchone()[0]
     assert {f"note-{n}" for n in acknowledged} <= saved
     assert revisions == len(saved)
+
+
+def test_a_pending_revision_waits_beside_the_live_note_until_it_replaces_it(store):
+    store.save_case(make_note(), author="corpus")
+    changed = make_note(title="Traceability, revised", sdgs=[8])
+    waiting = store.save_case(changed, author="tina", state="draft", pending=True,
+                              expected_revision=1)
+    live = store.get_case("garment-traceability")
+    assert (live.revision, live.pending_revision, live.latest_revision) == (1, 2, 2)
+    assert live.note.title == "Traceability for garment value chains" and waiting.revision == 2
+    sdgs = [row[0] for row in store.db.execute("SELECT sdg FROM case_sdgs ORDER BY sdg")]
+    assert sdgs == [5, 8, 12]  # the child rows stay the live note's
+    assert store.save_case(changed, author="tina", state="draft", pending=True,
+                           expected_revision=2).action == "unchanged"
+    with pytest.raises(Conflict):
+        store.save_case(changed, author="tom", state="draft", pending=True, expected_revision=1)
+
+    archived = store.save_case(live.note, author="rita", state="archived", expected_revision=2)
+    assert archived.revision == 3 and store.get_case("garment-traceability").pending_revision == 2
+    store.save_case(live.note, author="ada", state="published", expected_revision=3)
+    published = store.save_case(changed, author="rita", state="published", expected_revision=4,
+                                replaces_pending=True)
+    after = store.get_case("garment-traceability")
+    assert (after.revision, after.pending_revision, after.note.title) == (
+        5, None, "Traceability, revised")
+    assert [row[0] for row in store.db.execute("SELECT sdg FROM case_sdgs")] == [8]
+    assert published.revision == 5
+    assert [r.pending for r in store.revisions("garment-traceability")] == [
+        False, True, False, False, False]

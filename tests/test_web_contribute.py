@@ -26,6 +26,9 @@ REVIEWER = signed_in("rita", "reviewer")
 ADMIN = signed_in("ada", "admin")
 READER = signed_in("vic", "viewer")
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+MORE = ("\n\n## What was done\n\nThe operators and the port authority agreed one data format, "
+        "tested it for a season on two terminals and trained the planners who use it. Ships "
+        "waited less at anchor, and the planners kept using the shared format afterwards.\n")
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +63,7 @@ def note_form(title="Kumquat port logistics", **changes) -> dict:
         "partners-1-name": "Harbour Data Ltd", "partners-1-type": "business",
         "lessons-1-kind": "lesson", "lessons-1-text": "Agree data formats first.",
         "nexus_areas": "mobility-connectivity", "sdgs": ["9", "17"],
-        "body": "## Context\n\nPort operators shared berth schedules.", "action": "save",
+        "body": "## Context\n\nPort operators shared berth schedules." + MORE, "action": "save",
     } | changes
 
 
@@ -147,9 +150,10 @@ def test_a_note_goes_through_review_to_search_and_archive_and_back(app, client):
     assert "Rambutan cold chain standards" in returned and "Add the results." in returned
 
     revision = state_of(app, case_id).revision
-    form = note_form("Rambutan cold chain standards", body="## Results\n\nFewer losses.",
+    form = note_form("Rambutan cold chain standards", body="## Results\n\nFewer losses." + MORE,
                      expected_revision=str(revision), action="submit")
-    assert post(client, f"/contribute/{case_id}/edit", form, TRADE).status_code == 303
+    resubmitted = post(client, f"/contribute/{case_id}/edit", form, TRADE)
+    assert resubmitted.status_code == 303
     assert client.get("/search?q=rambutan&mode=keyword").get_data(as_text=True).count(
         f"/cases/{case_id}") == 0
     assert post(client, f"/review/{case_id}/publish", {"comment": "Good"}, REVIEWER) \
@@ -232,12 +236,65 @@ def test_a_stale_edit_is_refused_and_shown_beside_the_current_version(app, clien
     assert response.status_code == 303 and "conflict=" in response.headers["Location"]
     page = client.get(response.headers["Location"], headers=TRADE).get_data(as_text=True)
     assert "was changed by rita" in page and "kept as a draft copy" in page
+    assert re.search(r"changed by rita at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(revision", page)
     assert "<del>Reviewer&#39;s words.</del>" in page or "Reviewer&#39;s words." in page
     assert "<ins>Tina&#39;s words.</ins>" in page
     assert state_of(app, case_id).note.body == "Reviewer's words."
     draft_id = re.search(r"conflict=(\d+)", response.headers["Location"]).group(1)
     mine = client.get(f"/contribute/{case_id}/edit?draft={draft_id}", headers=TRADE)
     assert "Tina&#39;s words." in mine.get_data(as_text=True)
+
+
+def test_a_submission_lacking_the_minimum_names_each_missing_field_beside_it(app, client):
+    form = note_form("Thin harbour note", summary="", body="", start_year="", action="submit",
+                     **{"partners-1-name": "", "partners-1-type": ""})
+    response = post(client, "/contribute/new", form, TRADE)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and "It was not submitted." in html
+    for field in ("summary", "partners", "start_year", "body"):
+        assert f'id="{field}-error"' in html, field
+    assert "required to submit: a story of at least 200 characters" in html
+    case_id = re.search(r'name="case_id" value="([^"]+)"', html).group(1)
+    assert state_of(app, case_id).state == "draft"  # saved, as drafts may be incomplete
+
+
+def test_a_returned_note_shows_the_comment_above_the_form_and_cannot_return_unchanged(
+    app, client
+):
+    case_id = create(client, title="Returned harbour note", action="submit")
+    assert post(client, f"/review/{case_id}/return", {"comment": "Name the berths."},
+                REVIEWER).status_code == 303
+    form = client.get(f"/contribute/{case_id}/edit", headers=TRADE).get_data(as_text=True)
+    comment = form.index("Name the berths.")
+    assert "Returned by rita" in form and comment < form.index('id="note-form"')
+    again = post(client, f"/contribute/{case_id}/submit", {}, TRADE)
+    assert again.status_code == 422
+    assert "cannot go back to the reviewers unchanged" in again.get_data(as_text=True)
+    assert state_of(app, case_id).state == "draft"
+
+
+def test_editors_see_a_pending_change_on_the_case_page_and_its_diff_names_recommendations(
+    app, client
+):
+    case_id = create(client, title="Pending harbour note", action="submit",
+                     recommendations="private-sector-2021/6")
+    assert post(client, f"/review/{case_id}/publish", {}, REVIEWER).status_code == 303
+    live = state_of(app, case_id).revision
+    form = note_form("Pending harbour note", recommendations="private-sector-2021/2",
+                     expected_revision=str(live))
+    assert post(client, f"/contribute/{case_id}/edit", form, TRADE).status_code == 303
+    pending = state_of(app, case_id).pending_revision
+    assert pending and state_of(app, case_id).revision == live
+
+    public = client.get(f"/cases/{case_id}")
+    assert public.status_code == 200 and "pending-change" not in public.get_data(as_text=True)
+    page = client.get(f"/cases/{case_id}", headers=TRADE).get_data(as_text=True)
+    assert "A change to this note is" in page
+    assert f'/cases/{case_id}/diff?from={live}&amp;to={pending}' in page
+    diff = client.get(f"/cases/{case_id}/diff", headers=TRADE).get_data(as_text=True)
+    assert f"Changes from revision {live} to {pending}" in diff
+    assert '<ins title="private-sector-2021/2">Recommendation 2: ' in diff
+    assert '<del title="private-sector-2021/6">Recommendation 6: ' in diff
 
 
 def test_autosave_keeps_the_form_in_one_draft(app, client):
@@ -310,7 +367,7 @@ def unsafe_parts(html: str) -> list[str]:
 def test_hostile_text_in_every_field_is_neutralised_on_every_page(app, client):
     form = note_form(
         f"Hostile guava {PAYLOAD}", summary=f"Summary {PAYLOAD}",
-        body=f"## Body\n\n{PAYLOAD}\n\n[link](javascript:alert(4)) <svg/onload=alert(5)>",
+        body=f"## Body\n\n{PAYLOAD}\n\n[link](javascript:alert(4)) <svg/onload=alert(5)>{MORE}",
         comment=f"Comment {PAYLOAD}", action="submit",
         **{"partners-1-name": f"Partner {PAYLOAD}", "lessons-1-text": f"Lesson {PAYLOAD}"},
     )

@@ -48,6 +48,13 @@ def attach(client, case_id, headers, files):
                        content_type="multipart/form-data")
 
 
+def publish_change(client, case_id):
+    """Files attached to a published note wait beside it: the reviewer submits and publishes."""
+    for path in (f"/contribute/{case_id}/submit", f"/review/{case_id}/publish"):
+        done = client.post(path, data={"csrf_token": token(client, REVIEWER)}, headers=REVIEWER)
+        assert done.status_code == 303, done.get_data(as_text=True)[-800:]
+
+
 def test_a_file_larger_than_the_site_limit_can_be_attached_and_is_searched_to_the_page(client):
     padding = "Filler text for a long annex. " * 60_000  # about 1.8 MB, over the 1 MB limit
     data = pdf_with_pages([*PAGES, padding[:40_000]])
@@ -56,6 +63,9 @@ def test_a_file_larger_than_the_site_limit_can_be_attached_and_is_searched_to_th
     assert response.status_code == 303, response.get_data(as_text=True)[:500]
     page = client.get(response.headers["Location"], headers=REVIEWER).get_data(as_text=True)
     assert "annex.pdf: searchable" in page
+    assert "annex.pdf</a>, page 3" not in client.get(
+        "/search?q=lighthouse+keepers+pension&mode=keyword", headers=READER).get_data(as_text=True)
+    publish_change(client, TRANSPORT_PUBLIC)
     results = client.get("/search?q=lighthouse+keepers+pension&mode=keyword", headers=READER)
     html = results.get_data(as_text=True)
     assert "annex.pdf</a>, page 3" in html and "<mark>lighthouse</mark>" in html
@@ -83,6 +93,7 @@ def test_an_html_file_is_refused_and_a_text_file_is_served_as_plain_text(client)
     done = attach(client, TRANSPORT_PUBLIC, REVIEWER,
                   [("notes.txt", b"<html><script>alert(1)</script></html>")])
     assert done.status_code == 303
+    publish_change(client, TRANSPORT_PUBLIC)
     case = client.get(f"/api/v1/cases/{TRANSPORT_PUBLIC}", headers=READER).get_json()
     [notes] = [a for a in case["attachments"] if a["name"] == "notes.txt"]
     response = client.get(notes["url"], headers=READER)

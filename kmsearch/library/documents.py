@@ -16,7 +16,7 @@ from ..files.export import exported_path
 from ..files.responsedocs import read_response
 from ..records import Attachment, CaseNote, Evaluation
 from ..store.attachments import StoredFile
-from ..workflow.permissions import may_view
+from ..workflow.permissions import may_see_history, may_view
 
 if TYPE_CHECKING:
     from ..store.cases import Store
@@ -41,8 +41,13 @@ class Documents:
         """A file attached to a note this viewer may see (in any workflow state the viewer may
         see it in), and where its bytes are; NotFound for anyone else, as for a missing file."""
         stored = self.store.get_case(case_id)
-        found = stored and next((a for a in stored.note.attachments if a.sha256 == sha256), None)
-        if stored is None or found is None or not may_view(viewer, stored):
+        if stored is None or not may_view(viewer, stored):
+            raise NotFound("No such attached file.")
+        notes = [stored.note]
+        if stored.pending_revision and may_see_history(viewer, stored):
+            notes.append(self.contributions.work_item(stored).note)  # the change under review
+        found = next((a for note in notes for a in note.attachments if a.sha256 == sha256), None)
+        if found is None:
             raise NotFound("No such attached file.")
         path = self.attachments.path(found)
         if not path.is_file():

@@ -20,7 +20,7 @@ from ..files.mapping import Mapping
 from ..files.sheets import Row
 from ..index.indexer import SEARCHABLE_STATES, SyncReport
 from ..records import CaseNote, Evaluation
-from ..store.cases import ProgressNote, SaveResult, Store
+from ..store.cases import ProgressNote, SaveResult, Store, StoredCase
 from ..taxonomy import Taxonomy
 from ..workflow import bulk
 from ..workflow.bulk import BulkReport
@@ -62,14 +62,40 @@ class Writing:
         origin: str = "web",
         source: str | None = None,
         expected_revision: int | None = None,
+        pending: bool = False,
+        replaces_pending: bool = False,
     ) -> SaveResult:
-        """Save a note as a new revision, then make search show it as saved."""
+        """Save a note as a new revision, then make search show it as saved. A ``pending``
+        revision waits beside the live note and search keeps the live one; a save that
+        ``replaces_pending`` (a publication) makes it live, in the database and search at once."""
         result = self.store.save_case(note, author=author, comment=comment, state=state,
                                       origin=origin, source=source,
-                                      expected_revision=expected_revision)
-        if result.action != "unchanged":
+                                      expected_revision=expected_revision, pending=pending,
+                                      replaces_pending=replaces_pending)
+        if result.action != "unchanged" and not pending:
             self._case_changed(note.id, result.previous_state, state)
         return result
+
+    # The workflow's moves, named for what they do, so that whatever follows one (a
+    # notification, say) is added here once for the web, the API and the CLI.
+
+    def submit(self, viewer: Viewer, case_id: str, expected_revision: int | None = None,
+               comment: str = "") -> StoredCase:
+        """Send a draft, or a draft change of a published note, to the reviewers."""
+        return self.contributions.submit(viewer, case_id, expected_revision, comment)
+
+    def return_to_author(self, viewer: Viewer, case_id: str, comment: str) -> StoredCase:
+        """Send a submitted note or change back to its author with what to change."""
+        return self.contributions.return_to_author(viewer, case_id, comment)
+
+    def publish(self, viewer: Viewer, case_id: str, comment: str = "") -> StoredCase:
+        """Publish a submitted note, or make a submitted change the live note (search follows
+        at once)."""
+        return self.contributions.publish(viewer, case_id, comment)
+
+    def publish_import(self, viewer: Viewer, case_id: str, comment: str = "") -> StoredCase:
+        """Publish an imported note whether it waits as a draft or submitted."""
+        return self.contributions.publish_import(viewer, case_id, comment)
 
     def set_state(self, case_id: str, state: str, *, author: str, comment: str = "",
                   expected_revision: int | None = None) -> SaveResult:
@@ -78,7 +104,7 @@ class Writing:
         stored = self.store.get_case(case_id)
         if stored is None:
             raise NotFound(f"No case note with id {case_id!r}.")
-        expected = stored.revision if expected_revision is None else expected_revision
+        expected = stored.latest_revision if expected_revision is None else expected_revision
         return self.save_case(stored.note, author=author, comment=comment, state=state,
                               expected_revision=expected)
 
@@ -120,7 +146,7 @@ class Writing:
         """Publish, return or submit many notes as ``viewer`` (each checked as if alone; see
         ``workflow.bulk``); search catches up in one pass at the end."""
         tick = progress or _nothing
-        return bulk.apply(self.contributions, viewer, action, case_ids, comment,
+        return bulk.apply(self, viewer, action, case_ids, comment,
                           progress=lambda done, total: tick(action, done, total),
                           deferred=self.deferred_indexing(progress))
 

@@ -21,6 +21,7 @@ from .migrations import migrate
 from .schema import (
     LINKS,
     STATES,
+    canonical_json,
     case_row,
     child_rows,
     evaluation_hash,
@@ -57,10 +58,16 @@ class StoredCase:
     content_hash: str = ""
     source: str = ""  # which corpus folder, import or "web" the note belongs to
     language: str = "en"  # detected from the text: "en", "fr" or "ru"
+    pending_revision: int | None = None  # an edit waiting for review beside this live note
 
     @property
     def id(self) -> str:
         return self.note.id
+
+    @property
+    def latest_revision(self) -> int:
+        """The newest revision, pending or live: the one an edit must start from."""
+        return max(self.revision, self.pending_revision or 0)
 
 
 @dataclass
@@ -74,6 +81,7 @@ class Revision:
     comment: str
     note: CaseNote
     state: str = "published"
+    pending: bool = False  # stored beside the live note, waiting for review
 
 
 @dataclass
@@ -168,23 +176,31 @@ class Store:
         origin: str = "web",
         source: str | None = None,
         expected_revision: int | None = None,
+        pending: bool = False,
+        replaces_pending: bool = False,
     ) -> SaveResult:
         """Create or update a note, its child rows and a revision holding it, in one transaction.
 
         The same content in the same state writes nothing; ``origin`` counts only on creation,
         and ``source`` (default: the origin) names the folder or import the note belongs to.
+        A ``pending`` save stores the revision beside the live note, which stays as it is;
+        ``replaces_pending`` makes this live save take the pending revision's place.
+        ``expected_revision`` is the note's latest revision, pending or live.
         """
         digest = note.content_hash()
         with self.write() as db:
-            sql = "SELECT revision, content_hash, state FROM cases WHERE id = ?"
+            sql = "SELECT revision, content_hash, state, pending_revision FROM cases WHERE id = ?"
             current = db.execute(sql, [note.id]).fetchone()
-            number = current[0] if current else 0
+            number = max(current[0], current[3] or 0) if current else 0
             if expected_revision is not None and expected_revision != number:
                 raise Conflict(
                     f"Case note {note.id!r} is now at revision {number}, not {expected_revision}: "
                     "someone saved it in the meantime. Reload it, reapply your changes and save."
                 )
-            if current and current[1] == digest and current[2] == state:
+            if pending:
+                return _save_pending(db, note, digest, current, author, comment, state)
+            clears = bool(replaces_pending and current and current[3])
+            if current and current[1] == digest and current[2] == state and not clears:
                 return SaveResult("unchanged", number, state)
             _check_case(db, note, state)
             row = case_row(note, digest) | {
@@ -196,6 +212,8 @@ class Store:
                 action = "created"
             else:
                 action = "updated" if current[1] != digest else _state_action(current[2], state)
+                if clears:
+                    row["pending_revision"] = None
             db["cases"].upsert(row, pk="id")
             if current is None or current[1] != digest:
                 for table, rows in child_rows(note).items():
@@ -218,6 +236,14 @@ class Store:
         """Every note in one of ``states`` (in any state for None), by id."""
         where, params = _in_states(states)
         for row in self.db.query(f"SELECT * FROM cases {where} ORDER BY id", params):
+            yield _stored_case(row)
+
+    def iter_with_pending(self, state: str) -> Iterator[StoredCase]:
+        """Live notes (not archived) whose pending revision is in ``state``, by id."""
+        sql = ("SELECT cases.* FROM cases JOIN revisions AS r ON r.case_id = cases.id AND "
+               "r.number = cases.pending_revision WHERE r.state = ? AND "
+               "cases.state != 'archived' ORDER BY cases.id")
+        for row in self.db.query(sql, [state]):
             yield _stored_case(row)
 
     def case_hashes(self, states: tuple[str, ...] | None = ("published",)) -> dict[str, str]:
@@ -426,6 +452,34 @@ def _delete_recommendations(db: Database, gone: set[str]) -> None:
         db.execute("DELETE FROM recommendations WHERE id = ?", [rec_id])
 
 
+def _save_pending(db: Database, note: CaseNote, digest: str, current: tuple | None,
+                  author: str, comment: str, state: str) -> SaveResult:
+    """A revision beside the live note: the note's row, its child rows and search stay."""
+    if current is None:
+        raise Conflict(f"Case note {note.id!r} has no live revision for a change to wait beside.")
+    live, live_hash, live_state, waiting = current
+    before = (live_hash, live_state)
+    if waiting:
+        sql = "SELECT content_hash, state FROM revisions WHERE case_id = ? AND number = ?"
+        before = tuple(db.execute(sql, [note.id, waiting]).fetchone())
+    elif digest == live_hash:
+        return SaveResult("unchanged", live, live_state)  # nothing to propose
+    if before == (digest, state):
+        return SaveResult("unchanged", max(live, waiting or 0), state)
+    if state not in ("draft", "submitted"):
+        raise ValueError(f"a pending revision is a draft or submitted, not {state!r}")
+    _check_case(db, note, state)
+    number = max(live, waiting or 0) + 1
+    db["revisions"].insert({
+        "case_id": note.id, "number": number, "state": state, "author": author,
+        "action": "updated" if digest != before[0] else "state", "created_at": now(),
+        "comment": comment, "data": canonical_json(note.to_dict()), "content_hash": digest,
+        "pending": 1,
+    })
+    db.execute("UPDATE cases SET pending_revision = ? WHERE id = ?", [number, note.id])
+    return SaveResult("updated", number, before[1])
+
+
 def _state_action(old: str, new: str) -> str:
     if new == "archived":
         return "archived"
@@ -444,7 +498,7 @@ def _stored_case(row: dict[str, Any]) -> StoredCase:
         author=row["author"], created_at=row["created_at"], updated_at=row["updated_at"],
         origin=row["origin"], updated_by=row["updated_by"], content_hash=row["content_hash"],
         source=row.get("source") or row["origin"],
-        language=row.get("language") or "en",
+        language=row.get("language") or "en", pending_revision=row.get("pending_revision"),
     )
 
 
@@ -452,7 +506,7 @@ def _revision(row: dict[str, Any]) -> Revision:
     return Revision(
         number=row["number"], action=row["action"], author=row["author"],
         created_at=row["created_at"], comment=row["comment"], note=note_from(row["data"]),
-        state=row["state"],
+        state=row["state"], pending=bool(row.get("pending")),
     )
 
 

@@ -114,6 +114,12 @@ CREATE TABLE IF NOT EXISTS import_keys (source TEXT NOT NULL, key TEXT NOT NULL,
     PRIMARY KEY (source, key));
 CREATE INDEX IF NOT EXISTS import_keys_case ON import_keys (case_id);
 """
+# An edit of a published note waits beside it: the note's row stays the live revision, and
+# ``pending_revision`` points at the revision (flagged ``pending``) that waits for review.
+PENDING_REVISIONS = """
+ALTER TABLE cases ADD COLUMN pending_revision INTEGER;
+ALTER TABLE revisions ADD COLUMN pending INTEGER NOT NULL DEFAULT 0
+"""
 ACTIONS = """
 CREATE TABLE IF NOT EXISTS actions (id INTEGER PRIMARY KEY,
     recommendation_id TEXT NOT NULL REFERENCES recommendations (id),
@@ -254,6 +260,7 @@ MIGRATIONS: list[tuple[str, Step]] = [
     ("0601_evaluation_files", EVALUATION_FILES),
     ("0900_case_sources", SOURCES),
     ("1000_notifications", NOTIFICATIONS),
+    ("1100_pending_revisions", PENDING_REVISIONS),
 ]
 
 

@@ -27,6 +27,8 @@ def case(case_id: str):
         stored=stored,
         note=stored.note,
         may_edit=may_edit_division(viewer, stored.note.division),
+        pending=(library.contributions.pending(stored)
+                 if may_edit_division(viewer, stored.note.division) else None),
         recommendations=library.linked_recommendations(stored.note),
         related=_unless_unindexed(library.search.related, case_id, viewer),
         history=history,

@@ -9,7 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..access import Viewer
 from ..errors import Forbidden, KmsearchError, NotFound, Problem, ValidationError
 from ..library import StoredCase
-from ..workflow.contributions import Contributions, EditConflict, note_fields
+from ..workflow.contributions import Contributions, EditConflict, WorkItem, note_fields
 from ..workflow.permissions import may_contribute, may_edit_division, may_review, may_see_history
 from ..workflow.uploads import MAX_ROWS, MAX_UPLOAD_BYTES, SUFFIXES, check_files, describe
 from .auth import current_viewer, viewer_source
@@ -99,14 +99,14 @@ def edit(case_id: str):
     if request.method == "POST":
         return _post_form(case_id)
     stored = service.editable(viewer, case_id)
-    conflict = None
-    note_form = NoteForm(fields=note_fields(stored.note), body=stored.note.body,
-                         expected_revision=stored.revision)
+    conflict, working = None, service.work_item(stored).note
+    note_form = NoteForm(fields=note_fields(working), body=working.body,
+                         expected_revision=stored.latest_revision)
     if draft_id := request.args.get("draft", type=int):
         draft = service.draft(viewer, draft_id)
         _check_draft_of(draft.case_id, case_id)
         note_form = NoteForm(fields=draft.fields, body=draft.body, draft_id=draft.id,
-                             expected_revision=stored.revision)
+                             expected_revision=stored.latest_revision)
     elif conflict_id := request.args.get("conflict", type=int):
         conflict = service.draft(viewer, conflict_id)
         _check_draft_of(conflict.case_id, case_id)
@@ -148,19 +148,27 @@ def note(case_id: str):
     """A note in any state, with the workflow steps this viewer may take."""
     service, viewer = current_contributions(), current_viewer()
     stored = service.view(viewer, case_id)
+    item = service.work_item(stored)
     return render_template(
-        "contribute_note.html", stored=stored, note=stored.note, item=service.work_item(stored),
-        recommendations=current_library().linked_recommendations(stored.note),
-        steps=_steps(viewer, stored), done=request.args.get("done", ""),
+        "contribute_note.html", stored=stored, note=item.note, item=item,
+        recommendations=current_library().linked_recommendations(item.note),
+        steps=_steps(viewer, stored, item), done=request.args.get("done", ""),
         attached=request.args.getlist("attached")[:20],
     )
 
 
 @blueprint.post("/contribute/<case_id>/submit")
 def submit(case_id: str):
-    current_contributions().submit(current_viewer(), case_id,
-                                   request.form.get("expected_revision", type=int),
-                                   request.form.get("comment", ""))
+    viewer = current_viewer()
+    try:
+        current_library().submit(viewer, case_id, request.form.get("expected_revision", type=int),
+                                 request.form.get("comment", ""))
+    except ValidationError as error:  # what the note lacks, shown next to each field
+        stored = current_contributions().editable(viewer, case_id)
+        working = current_contributions().work_item(stored).note
+        note_form = NoteForm(fields=note_fields(working), body=working.body,
+                             expected_revision=stored.latest_revision)
+        return _render_form(note_form, stored=stored, problems=error.problems, status=422)
     return redirect(url_for("contribute.note", case_id=case_id, done="submitted"), 303)
 
 
@@ -238,11 +246,13 @@ def _post_form(case_id: str | None):
     if note_form.action in ("edit", "preview"):
         return _render_form(note_form, stored=stored, preview=note_form.action == "preview")
     fields = without_blank_rows(note_form)
+    submitting = note_form.action == "submit"
     try:
+        # A submission's comment goes with the submission, so that history shows it once.
         outcome = service.save_draft(
             viewer, fields, note_form.body, case_id=case_id,
-            expected_revision=note_form.expected_revision, comment=note_form.comment,
-            draft_id=note_form.draft_id,
+            expected_revision=note_form.expected_revision,
+            comment="" if submitting else note_form.comment, draft_id=note_form.draft_id,
         )
     except EditConflict as conflict:
         return redirect(url_for("contribute.edit", case_id=case_id, conflict=conflict.draft.id),
@@ -250,8 +260,17 @@ def _post_form(case_id: str | None):
     if not outcome.saved:
         note_form.fields, note_form.draft_id = fields, outcome.draft_id
         return _render_form(note_form, stored=stored, problems=outcome.problems, status=422)
-    if note_form.action == "submit":
-        service.submit(viewer, outcome.case_id, outcome.revision, note_form.comment)
+    if submitting:
+        try:
+            if outcome.state != "submitted":  # a reviewer's edit keeps a submission as it is
+                current_library().submit(viewer, outcome.case_id, outcome.revision,
+                                         note_form.comment)
+        except ValidationError as error:
+            stored = service.editable(viewer, outcome.case_id)
+            note_form.expected_revision, note_form.draft_id = stored.latest_revision, None
+            note_form.fields = fields
+            return _render_form(note_form, stored=stored, problems=error.problems, status=422,
+                                saved=None if outcome.action == "unchanged" else outcome.revision)
         return redirect(url_for("contribute.note", case_id=outcome.case_id, done="submitted"),
                         303)
     return redirect(url_for("contribute.edit", case_id=outcome.case_id, saved=outcome.revision),
@@ -265,6 +284,7 @@ def _render_form(note_form: NoteForm, *, stored: StoredCase | None = None,
     viewer, library = current_viewer(), current_library()
     divisions = [term for term in library.taxonomy.divisions
                  if may_edit_division(viewer, term.code)]
+    item = library.contributions.work_item(stored) if stored else None
     recommendations = library.recommendations()
     html = render_template(
         "contribute_form.html", form=note_form, stored=stored, divisions=divisions,
@@ -274,6 +294,7 @@ def _render_form(note_form: NoteForm, *, stored: StoredCase | None = None,
         suggestions=_suggestions(note_form, viewer), conflict=conflict, comparison=comparison,
         saved=saved, reviewer=may_review(viewer), input_id=input_id, field_label=field_label,
         oversize=oversize, max_bytes=current_app.config.get("MAX_CONTENT_LENGTH") or 0,
+        item=item,
     )
     return Response(html, status=status, mimetype="text/html")
 
@@ -289,16 +310,20 @@ def _suggestions(note_form: NoteForm, viewer: Viewer):
         return None
 
 
-def _steps(viewer: Viewer, stored: StoredCase) -> set[str]:
-    """The workflow buttons the note page offers; the service checks each again."""
+def _steps(viewer: Viewer, stored: StoredCase, item: WorkItem) -> set[str]:
+    """The workflow buttons the note page offers; the service checks each again. Submit,
+    publish and return act on the pending change of a published note when it has one."""
     state, editable = stored.state, may_edit_division(viewer, stored.note.division)
+    work = item.pending.state if item.pending and state == "published" else state
     steps = set()
     if editable and state != "archived":
         steps.add("edit")
-    if editable and state == "draft":
+    if editable and work == "draft":
         steps.add("submit")
-    if may_review(viewer) and state == "submitted":
-        steps |= {"publish", "return"}
+    if may_review(viewer) and work == "submitted":
+        steps.add("return")
+        if current_contributions().may_publish(viewer, stored):
+            steps.add("publish")
     if (editable and state in ("draft", "submitted")) or (may_review(viewer) and
                                                           state == "published"):
         steps.add("archive")

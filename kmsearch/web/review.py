@@ -6,6 +6,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from ..errors import Problem, ValidationError
 from ..limits import whole_number
+from ..workflow.notediff import compare_bases
 from .auth import current_viewer
 from .context import current_library
 from .contribute import current_contributions, sign_in_first
@@ -16,24 +17,25 @@ blueprint.before_request(sign_in_first)
 
 @blueprint.get("/review")
 def queue():
-    service = current_contributions()
-    items = service.review_queue(current_viewer())
-    published = {item.id: service.published_revision(item.id) for item in items}
-    sources = current_library().sources_waiting(current_viewer())
+    service, viewer = current_contributions(), current_viewer()
+    items = service.review_queue(viewer)
+    published = {item.id: service.compared_with(item) for item in items}
+    publishable = {item.id for item in items if service.may_publish(viewer, item.stored)}
+    sources = current_library().sources_waiting(viewer)
     return render_template("review_queue.html", items=items, published=published, sources=sources,
-                           done=request.args.get("done", ""),
+                           publishable=publishable, done=request.args.get("done", ""),
                            done_id=request.args.get("case", ""))
 
 
 @blueprint.post("/review/<case_id>/publish")
 def publish(case_id: str):
-    current_contributions().publish(current_viewer(), case_id, _comment())
+    current_library().publish(current_viewer(), case_id, _comment())
     return _back(case_id, "published")
 
 
 @blueprint.post("/review/<case_id>/return")
 def return_to_author(case_id: str):
-    current_contributions().return_to_author(current_viewer(), case_id, _comment())
+    current_library().return_to_author(current_viewer(), case_id, _comment())
     return _back(case_id, "returned")
 
 
@@ -46,7 +48,8 @@ def restore(case_id: str):
 @blueprint.get("/cases/<case_id>/history")
 def history(case_id: str):
     stored, revisions = current_contributions().history(current_viewer(), case_id)
-    return render_template("history.html", stored=stored, note=stored.note, revisions=revisions)
+    return render_template("history.html", stored=stored, note=stored.note, revisions=revisions,
+                           bases=compare_bases(revisions))
 
 
 @blueprint.get("/cases/<case_id>/diff")
@@ -55,7 +58,8 @@ def diff(case_id: str):
     stored, revisions = service.history(viewer, case_id)
     newest = revisions[-1].number if revisions else 1
     to_rev = _revision_number("to", default=newest)
-    from_rev = _revision_number("from", default=max(1, to_rev - 1))
+    from_rev = _revision_number("from", default=compare_bases(revisions).get(to_rev,
+                                                                           max(1, to_rev - 1)))
     found = service.diff(viewer, case_id, from_rev, to_rev)
     return render_template("diff.html", stored=stored, note=stored.note, diff=found,
                            revisions=revisions)

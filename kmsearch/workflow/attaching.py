@@ -34,12 +34,13 @@ class Attaching:
 
     def attach(self, viewer: Viewer, case_id: str, name: str, data: bytes, *,
                expected_revision: int | None = None, comment: str = "") -> AttachOutcome:
-        """Attach a file to a note as a new revision; like any change by a contributor, the
-        note goes back through review. A file that cannot be read is kept and reported."""
+        """Attach a file to a note as a new revision; like any edit, on a published note it is
+        a change that waits for review beside the live revision. A file that cannot be read
+        is kept and reported."""
         stored = self._editable(viewer, case_id)
         self._not_archived(stored)
         added = self.attachments.add(name, data)
-        note = with_attachment(stored.note, added.attachment)
+        note = with_attachment(self.work_item(stored).note, added.attachment)
         why = comment or f"attached {added.attachment.name}"
         return AttachOutcome(added, self._change(viewer, stored, note, why, expected_revision))
 
@@ -48,10 +49,11 @@ class Attaching:
         """Take a file off a note as a new revision; its bytes stay for the older revisions."""
         stored = self._editable(viewer, case_id)
         self._not_archived(stored)
-        gone = [a.name for a in stored.note.attachments if a.sha256 == sha256]
+        working = self.work_item(stored).note
+        gone = [a.name for a in working.attachments if a.sha256 == sha256]
         if not gone:
             raise NotFound(f"Case note {case_id!r} has no such attached file.")
-        note = without_attachment(stored.note, sha256)
+        note = without_attachment(working, sha256)
         return self._change(viewer, stored, note, comment or f"removed {gone[0]}",
                             expected_revision)
 

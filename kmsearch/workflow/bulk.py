@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from ..access import Viewer
 from ..errors import Forbidden, KmsearchError, Problem
@@ -14,6 +15,16 @@ from .contributions import Contributions
 from .permissions import may_review
 
 ACTIONS = ("publish", "return", "submit", "publish-import")
+
+
+class Moves(Protocol):
+    """The workflow's moves, as the Library names them."""
+
+    def publish(self, viewer: Viewer, case_id: str, comment: str = "") -> Any: ...
+    def return_to_author(self, viewer: Viewer, case_id: str, comment: str) -> Any: ...
+    def submit(self, viewer: Viewer, case_id: str, expected_revision: int | None = None,
+               comment: str = "") -> Any: ...
+    def publish_import(self, viewer: Viewer, case_id: str, comment: str = "") -> Any: ...
 
 
 @dataclass
@@ -26,7 +37,7 @@ class BulkReport:
 
 
 def apply(
-    service: Contributions,
+    service: Moves,
     viewer: Viewer,
     action: str,
     case_ids: Iterable[str],

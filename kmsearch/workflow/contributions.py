@@ -1,15 +1,16 @@
 """Contributions and their review: drafts, submission, publication, return, archive, restore.
 
 Every permission (the rules are in ``permissions.py``) is checked here, so the web pages and
-the CLI cannot forget one. Notes move
-draft -> submitted -> published (or back to draft when a reviewer returns them), and to
-archived instead of being deleted; each save and each move is a revision in the store.
+the CLI cannot forget one. New notes move draft -> submitted -> published (or back to draft
+when a reviewer returns them), and to archived instead of being deleted; each save and each
+move is a revision in the store. An edit of a published note is a pending change: it waits
+beside the live revision, which stays searchable, and goes through the same steps until a
+reviewer publishes it in the live one's place (``readiness.py`` has the rules of each step).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Protocol
@@ -17,22 +18,29 @@ from typing import Any, Protocol
 from ..access import Viewer
 from ..config import Settings
 from ..errors import Conflict, Forbidden, NotFound, Problem, ValidationError
-from ..files.corpus import parse_case_text
 from ..files.slugs import slug
-from ..files.synonyms import synonym
 from ..files.validation import note_from_fields
-from ..limits import BACKGROUND_UPLOAD_SECONDS, UPLOAD_SECONDS
 from ..records import CaseNote
 from ..store.cases import Revision, SaveResult, Store, StoredCase
 from ..store.drafts import Draft, Drafts
 from ..store.schema import row_id
 from ..taxonomy import Taxonomy
 from .attaching import Attaching
+from .importing import Importing, note_fields
 from .notediff import NoteDiff, diff_revisions
 from .notifying import Notifying
 from .permissions import may_contribute, may_edit_division, may_review, may_see_history, may_view
-from .uploads import Budget, Entry, check_files, read_upload, teach
+from .readiness import (
+    UPLOAD_SOURCE,
+    change_of,
+    require_changed_since_return,
+    require_minimum,
+    require_other_publisher,
+    returned_by,
+    written_here,
+)
 
+__all__ = ["Contributions", "EditConflict", "MyNotes", "SaveOutcome", "WorkItem", "note_fields"]
 WORK_STATES = ("draft", "returned", "submitted", "published", "archived")
 
 
@@ -48,6 +56,7 @@ class SaveOutcome:
     draft_id: int | None = None
     problems: list[Problem] = field(default_factory=list)
     title: str = ""
+    pending: bool = False  # saved as a change beside the live, published revision
 
     @property
     def saved(self) -> bool:
@@ -65,43 +74,29 @@ class EditConflict(Conflict):
 
 @dataclass
 class WorkItem:
-    """A note in the workflow: its state as its author sees it, and its latest revision."""
+    """A note in the workflow: the state of the work on it as its author sees it, and its
+    latest revision. With a ``pending`` change, both are the change's; the note stays live."""
 
     stored: StoredCase
     status: str  # one of WORK_STATES; "returned" is a draft a reviewer sent back
     last: Revision | None
+    pending: Revision | None = None
+    returned: Revision | None = None  # the reviewer's return, until the note is resubmitted
 
     @property
     def id(self) -> str:
         return self.stored.id
+
+    @property
+    def note(self) -> CaseNote:
+        """The note as the work left it: the pending change if any, else the stored note."""
+        return self.pending.note if self.pending else self.stored.note
 
 
 @dataclass
 class MyNotes:
     drafts: list[Draft]  # unfinished forms and refused versions, not notes yet
     notes: dict[str, list[WorkItem]]  # by status, in WORK_STATES order
-
-
-@dataclass
-class ImportReport:
-    saved: list[SaveOutcome] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-
-
-def note_fields(note: CaseNote) -> dict[str, Any]:
-    """The field mapping ``note_from_fields`` turns back into ``note``: what a form starts from."""
-    return {
-        **note.extra,
-        "id": note.id, "title": note.title, "summary": note.summary, "division": note.division,
-        "partners": [{"name": p.name, "type": p.type} for p in note.partners],
-        "partnership_types": list(note.partnership_types),
-        "nexus_areas": list(note.nexus_areas), "sdgs": list(note.sdgs),
-        "recommendations": list(note.recommendations),
-        "start_year": note.start_year, "end_year": note.end_year, "status": note.status,
-        "good_practice": note.good_practice, "visibility": note.visibility,
-        "risk_level": note.risk_level,
-        "lessons": [{"kind": lesson.kind, "text": lesson.text} for lesson in note.lessons],
-    }
 
 
 def slugify(text: str) -> str:
@@ -116,7 +111,7 @@ class CaseWriter(Protocol):
                   expected_revision: int | None = None) -> SaveResult: ...
 
 
-class Contributions(Attaching):
+class Contributions(Attaching, Importing):
     """The contribution and review service: reads from the store, saves notes through
     ``cases`` (the Library), so search follows every save and every move."""
 
@@ -168,11 +163,11 @@ class Contributions(Attaching):
             if current is None:
                 raise
             latest = self.store.get_case(current.id) or current
+            who, when, number = self._last_change(latest)
             message = (
-                f"This note was changed by {latest.updated_by or latest.author} at "
-                f"{latest.updated_at} (revision {latest.revision}) since you opened revision "
-                f"{expected_revision}; your version is kept as a draft copy below: compare and "
-                "merge, then save again."
+                f"This note was changed by {who} at {readable_time(when)} (revision {number}) "
+                f"since you opened revision {expected_revision}; your version is kept as a "
+                "draft copy below: compare and merge, then save again."
             )
             draft = self.drafts.save(viewer.username, fields, body, draft_id=draft_id,
                                      case_id=current.id, kind="conflict",
@@ -209,27 +204,54 @@ class Contributions(Attaching):
 
     def submit(self, viewer: Viewer, case_id: str, expected_revision: int | None = None,
                comment: str = "") -> StoredCase:
-        """Send a draft to the reviewers."""
+        """Send a draft (or the draft change of a published note) to the reviewers: it needs
+        the minimum of ``readiness``, and a returned one needs a change since."""
         stored = self._editable(viewer, case_id)
-        return self._move(viewer, stored, "submitted", comment, expected_revision, ("draft",))
+        if stored.state == "published" and not stored.pending_revision:
+            raise ValidationError([Problem("form", "", "Nothing to submit: this note is "
+                                           "published as it is. Edit it and save; your change "
+                                           "then waits for review beside it.")])
+
+        def ready(note: CaseNote) -> None:
+            require_changed_since_return(note, self.work_item(stored).returned)
+            if written_here(stored):
+                require_minimum(note)
+
+        return self._move(viewer, stored, "submitted", comment, expected_revision, ("draft",),
+                          check=ready)
 
     def publish(self, viewer: Viewer, case_id: str, comment: str = "") -> StoredCase:
-        """Make a submitted note searchable; reviewers and admins only."""
+        """Make a submitted note searchable, or a submitted change the live note in place of
+        the one before; reviewers and admins only, never the change's author when the
+        four-eyes rule is on."""
         _require(may_review(viewer), "Only reviewers and admins publish notes.")
         stored = self.view(viewer, case_id)
-        return self._move(viewer, stored, "published", comment, None, ("submitted",))
+        self._check_four_eyes(viewer, stored)
+        return self._move(viewer, stored, "published", comment, None, ("submitted",),
+                          check=require_minimum if written_here(stored) else None)
+
+    def may_publish(self, viewer: Viewer, stored: StoredCase) -> bool:
+        """Whether the four-eyes rule lets this viewer publish the note's change."""
+        try:
+            self._check_four_eyes(viewer, stored)
+        except Forbidden:
+            return False
+        return may_review(viewer)
 
     def publish_import(self, viewer: Viewer, case_id: str, comment: str = "") -> StoredCase:
         """Publish an imported note whether it waits as a draft or submitted: a reviewer
         releasing a whole import submits and publishes it in one step."""
         _require(may_review(viewer), "Only reviewers and admins publish notes.")
         stored = self.view(viewer, case_id)
+        self._check_four_eyes(viewer, stored)
         if stored.state == "draft" and stored.origin == "import":
             stored = self._move(viewer, stored, "submitted", comment, None, ("draft",))
-        return self._move(viewer, stored, "published", comment, None, ("submitted",))
+        return self._move(viewer, stored, "published", comment, None, ("submitted",),
+                          check=require_minimum if written_here(stored) else None)
 
     def return_to_author(self, viewer: Viewer, case_id: str, comment: str) -> StoredCase:
-        """Send a submitted note back to draft, saying what to change."""
+        """Send a submitted note or change back to draft, saying what to change; a published
+        note's live revision stays."""
         _require(may_review(viewer), "Only reviewers and admins return notes.")
         if not (comment or "").strip():
             message = "required: say what the author should change before resubmitting"
@@ -244,7 +266,7 @@ class Contributions(Attaching):
         if stored.state == "published" and not may_review(viewer):
             raise Forbidden("Only reviewers and admins archive a published note.")
         return self._move(viewer, stored, "archived", comment, None,
-                          ("draft", "submitted", "published"))
+                          ("draft", "submitted", "published"), change=False)
 
     def restore(self, viewer: Viewer, case_id: str, comment: str = "") -> StoredCase:
         """Bring an archived note back in the state it had before; admins only."""
@@ -253,51 +275,17 @@ class Contributions(Attaching):
         if stored.state != "archived":
             raise Conflict(f"Case note {case_id!r} is {stored.state}, not archived.")
         return self._move(viewer, stored, self._state_before_archive(stored), comment, None,
-                          ("archived",))
+                          ("archived",), change=False)
 
     def _change(self, viewer: Viewer, stored: StoredCase, note: CaseNote, comment: str,
                 expected_revision: int | None) -> SaveOutcome:
-        state = stored.state if may_review(viewer) else "draft"
+        state, pending = self._state_after_edit(viewer, stored)
         result = self.cases.save_case(
-            note, author=viewer.username, comment=comment, state=state,
-            expected_revision=stored.revision if expected_revision is None else expected_revision,
+            note, author=viewer.username, comment=comment, state=state, pending=pending,
+            expected_revision=stored.latest_revision if expected_revision is None
+            else expected_revision,
         )
-        return SaveOutcome(result.action, stored.id, result.revision, state)
-
-    def import_files(
-        self, viewer: Viewer, files: list[tuple[str, bytes]],
-        progress: Callable[[int, int], None] | None = None, *, atomic: bool = True,
-    ) -> ImportReport:
-        """Each good uploaded note becomes a draft; problems are reported per file and row, and
-        a bad type or size refuses the whole upload before anything is saved. ``progress(done,
-        total)`` follows the notes as they are saved.
-
-        An ``atomic`` upload (one sent to a request thread) is one transaction, within
-        ``UPLOAD_SECONDS``: an unexpected failure part-way leaves nothing saved. A background
-        upload (``atomic=False``) saves note by note, so that it never holds the database's
-        write lock for long, within ``BACKGROUND_UPLOAD_SECONDS``."""
-        _require(may_contribute(viewer), "Only contributors, reviewers and admins add notes.")
-        refused = check_files(files)
-        if refused:
-            raise ValidationError(refused)
-        report = ImportReport()
-        budget = Budget(UPLOAD_SECONDS if atomic else BACKGROUND_UPLOAD_SECONDS)
-        uploads = [read_upload(name, data, self._is_partner_type, budget) for name, data in files]
-        entries = [entry for upload in uploads for entry in upload.entries]
-        for upload in uploads:
-            report.problems.extend(upload.problems)
-        with self.store.write() if atomic else nullcontext():
-            for done, entry in enumerate(entries, 1):
-                if budget.spent():
-                    report.problems.append(budget.problem(entry.source))
-                    break
-                try:
-                    report.saved.append(self._import(viewer, entry))
-                except ValidationError as error:
-                    report.problems.extend(map(teach, error.problems))
-                if progress:
-                    progress(done, len(entries))
-        return report
+        return SaveOutcome(result.action, stored.id, result.revision, state, pending=pending)
 
     # Reading
 
@@ -326,9 +314,11 @@ class Contributions(Attaching):
     def review_queue(self, viewer: Viewer) -> list[WorkItem]:
         """Submitted notes, the longest waiting first; reviewers and admins only."""
         _require(may_review(viewer), "Only reviewers and admins see the review queue.")
-        waiting = sorted(self.store.iter_cases(states=("submitted",)),
-                         key=lambda stored: (stored.updated_at, stored.id))
-        return [self.work_item(stored) for stored in waiting]
+        waiting = [*self.store.iter_cases(states=("submitted",)),
+                   *self.store.iter_with_pending("submitted")]
+        items = [self.work_item(stored) for stored in waiting]
+        return sorted(items, key=lambda item: (item.last.created_at if item.last else "",
+                                               item.id))
 
     def history(self, viewer: Viewer, case_id: str) -> tuple[StoredCase, list[Revision]]:
         """A note and every revision of it, oldest first."""
@@ -342,7 +332,7 @@ class Contributions(Attaching):
         missing = [str(n) for n, rev in ((from_rev, old), (to_rev, new)) if rev is None]
         if missing:
             raise NotFound(f"Case note {case_id!r} has no revision {' or '.join(missing)}.")
-        return diff_revisions(old, new, self.taxonomy)
+        return diff_revisions(old, new, self.taxonomy, self._recommendation_labels())
 
     def compare_draft(self, viewer: Viewer, draft_id: int) -> NoteDiff | None:
         """The viewer's draft copy of a note against the note as it is now, or None when the
@@ -350,27 +340,42 @@ class Contributions(Attaching):
         draft = self.draft(viewer, draft_id)
         if draft.case_id is None:
             return None
-        current = self.view(viewer, draft.case_id)
+        item = self.work_item(self.view(viewer, draft.case_id))
+        current = item.note
         try:
-            note = self._validate({**current.note.extra, **draft.fields, "id": current.id},
+            note = self._validate({**current.extra, **draft.fields, "id": item.id},
                                   draft.body, "draft")
         except ValidationError:
             return None
-        note.attachments = list(current.note.attachments)
-        theirs = Revision(current.revision, "", current.updated_by, current.updated_at, "",
-                          current.note, current.state)
-        yours = Revision(0, "", viewer.username or "", draft.updated_at, "", note, current.state)
-        return diff_revisions(theirs, yours, self.taxonomy)
+        note.attachments = list(current.attachments)
+        who, when, number = self._last_change(item.stored)
+        state = item.pending.state if item.pending else item.stored.state
+        theirs = Revision(number, "", who, when, "", current, state)
+        yours = Revision(0, "", viewer.username or "", draft.updated_at, "", note, state)
+        return diff_revisions(theirs, yours, self.taxonomy, self._recommendation_labels())
+
+    def pending(self, stored: StoredCase) -> Revision | None:
+        """The change waiting beside a published note, if there is one."""
+        if not stored.pending_revision:
+            return None
+        return self.store.revision(stored.id, stored.pending_revision)
 
     def work_item(self, stored: StoredCase) -> WorkItem:
-        """A note with its workflow status (``returned`` included) and latest revision."""
-        last = self.store.revision(stored.id, stored.revision)
-        status = stored.state
-        if stored.state == "draft" and last is not None and stored.revision > 1:
-            before = self.store.revision(stored.id, stored.revision - 1)
-            if before is not None and before.state == "submitted" and last.action == "state":
-                status = "returned"
-        return WorkItem(stored, status, last)
+        """A note with its workflow status (``returned`` included) and latest revision: those
+        of its pending change when it has one."""
+        pending = self.pending(stored)
+        last = pending or self.store.revision(stored.id, stored.revision)
+        change = change_of(self.store.revisions(stored.id), stored.revision if pending else None)
+        returned = returned_by(change)
+        status = pending.state if pending else stored.state
+        if status == "draft" and returned is not None:
+            status = "returned"
+        return WorkItem(stored, status, last, pending, returned)
+
+    def compared_with(self, item: WorkItem) -> int | None:
+        """The revision a reviewer compares a waiting note with: the live revision a pending
+        change waits beside, else the note's last published one (None: never published)."""
+        return item.stored.revision if item.pending else self.published_revision(item.id)
 
     def published_revision(self, case_id: str, before: int | None = None) -> int | None:
         """The latest revision (before ``before``) in which the note was published."""
@@ -384,8 +389,9 @@ class Contributions(Attaching):
               current: StoredCase | None, expected_revision: int | None, comment: str, *,
               draft_id: int | None = None, source: str = "form") -> SaveOutcome:
         fields = dict(fields)
+        base = self.work_item(current).note if current is not None else None
         if current is not None:
-            fields = {**current.note.extra, **fields, "id": current.id}
+            fields = {**base.extra, **fields, "id": current.id}
             if current.state == "archived":
                 raise Conflict(f"Case note {current.id!r} is archived; an admin must restore "
                                "it before it can be edited.")
@@ -394,22 +400,59 @@ class Contributions(Attaching):
         self._check_division(viewer, fields.get("division"), source)
         note = self._validate(fields, body, source)
         # Files are attached and removed on their own (``attach``), never through the form.
-        note.attachments = list(current.note.attachments) if current is not None else [
+        note.attachments = list(base.attachments) if base is not None else [
             a for a in note.attachments if a.sha256]
-        if current is not None:
-            note = _keep_order(note, current.note)
+        if base is not None:
+            note = _keep_order(note, base)
         if current is None and explicit_id and self.store.get_case(note.id) is not None:
             raise ValidationError([Problem(source, "id", f"expected a new id; {note.id!r} is "
                                            "already used by another note")])
-        # Reviewers' edits keep the state; a contributor's change goes back through review.
-        state = current.state if current is not None and may_review(viewer) else "draft"
+        state, pending = self._state_after_edit(viewer, current)
         result = self.cases.save_case(
             note, author=viewer.username, comment=comment, state=state, origin="web",
-            expected_revision=0 if current is None else expected_revision,
+            source=None if source == "form" else UPLOAD_SOURCE,
+            expected_revision=0 if current is None else expected_revision, pending=pending,
         )
         if draft_id is not None:
             self.drafts.delete(draft_id, viewer.username)
-        return SaveOutcome(result.action, note.id, result.revision, state, title=note.title)
+        return SaveOutcome(result.action, note.id, result.revision, state, title=note.title,
+                           pending=pending)
+
+    def _state_after_edit(self, viewer: Viewer, current: StoredCase | None) -> tuple[str, bool]:
+        """The state an edit saves in, and whether as a change beside the live note: an edit of
+        a published note, by anyone, is a pending change (a reviewer's edit of a submitted
+        change keeps it submitted); elsewhere reviewers' edits keep the state and a
+        contributor's goes back to draft."""
+        if current is None:
+            return "draft", False
+        if current.state == "published":
+            pending = self.pending(current)
+            keep = pending is not None and pending.state == "submitted" and may_review(viewer)
+            return ("submitted" if keep else "draft"), True
+        return (current.state if may_review(viewer) else "draft"), False
+
+    def _recommendation_labels(self) -> dict[str, str]:
+        """Each recommendation as the pages name it: "Recommendation 2: Establish a…"."""
+        labels = {}
+        for rec in self.store.list_recommendations():
+            text = " ".join(rec.text.split())
+            short = text if len(text) <= 70 else text[:70].rsplit(" ", 1)[0] + "\u2026"
+            labels[rec.id] = f"Recommendation {rec.number}: {short}"
+        return labels
+
+    def _last_change(self, stored: StoredCase) -> tuple[str, str, int]:
+        """Who made the note's latest revision (its pending change's, if any), when, and its
+        number."""
+        pending = self.pending(stored)
+        if pending is not None:
+            return pending.author, pending.created_at, pending.number
+        return stored.updated_by or stored.author, stored.updated_at, stored.revision
+
+    def _check_four_eyes(self, viewer: Viewer, stored: StoredCase) -> None:
+        if self.settings.four_eyes:
+            change = change_of(self.store.revisions(stored.id),
+                               stored.revision if stored.pending_revision else None)
+            require_other_publisher(viewer.username or "", change)
 
     def _validate(self, fields: dict[str, Any], body: str, source: str) -> CaseNote:
         settings = self.settings
@@ -418,40 +461,6 @@ class Contributions(Attaching):
             default_evaluation=settings.default_evaluation,
             known_recommendations=self.store.recommendation_ids(),
         )
-
-    def _import(self, viewer: Viewer, entry: Entry) -> SaveOutcome:
-        fields, body = entry.fields, entry.body
-        if entry.text is not None:
-            note = parse_case_text(
-                entry.text, source=entry.source, taxonomy=self.taxonomy,
-                default_evaluation=self.settings.default_evaluation,
-                known_recommendations=self.store.recommendation_ids(),
-            )
-            fields, body = note_fields(note), note.body
-        current = self._reuploaded(viewer, fields.get("id"), entry.source)
-        try:
-            return self._save(viewer, fields, body, current,
-                              current.revision if current else None,
-                              f"uploaded from {entry.source}", source=entry.source)
-        except Forbidden as error:
-            raise ValidationError([Problem(entry.source, "division", str(error))]) from error
-
-    def _reuploaded(self, viewer: Viewer, case_id: Any, source: str) -> StoredCase | None:
-        """The viewer's own unpublished note that a corrected upload of the same row replaces;
-        None for a new id. A published note is edited on its page, never over an upload."""
-        stored = self.store.get_case(case_id) if isinstance(case_id, str) and case_id else None
-        if stored is None:
-            return None
-        if stored.state == "draft" and stored.author == viewer.username:
-            return stored
-        where = "published; edit it from its page" if stored.state == "published" else \
-            f"{stored.state}, by {stored.author}"
-        raise ValidationError([Problem(source, "id", f"expected a new id or one of your drafts; "
-                                       f"{case_id!r} is already used by a note that is {where}")])
-
-    def _is_partner_type(self, value: str) -> bool:
-        return self.taxonomy.partner_types.resolve(value) is not None or \
-            synonym("partner_types", value) is not None
 
     def _check_division(self, viewer: Viewer, value: Any, source: str) -> None:
         term = self.taxonomy.divisions.resolve(value) if isinstance(value, str) else None
@@ -485,24 +494,45 @@ class Contributions(Attaching):
         return stored
 
     def _move(self, viewer: Viewer, stored: StoredCase, state: str, comment: str,
-              expected_revision: int | None, allowed_from: tuple[str, ...]) -> StoredCase:
-        if stored.state not in allowed_from:
-            raise Conflict(f"Case note {stored.id!r} is {stored.state}; this step needs it "
+              expected_revision: int | None, allowed_from: tuple[str, ...], *,
+              change: bool = True, check: Callable[[CaseNote], None] | None = None,
+              ) -> StoredCase:
+        """Move the note, or its pending change (unless ``change`` is False: archive and
+        restore move the live note), to ``state`` after ``check`` accepts the note."""
+        pending = self.pending(stored) if change else None
+        what, now = (("The change to case note", pending.state) if pending
+                     else ("Case note", stored.state))
+        if now not in allowed_from:
+            raise Conflict(f"{what} {stored.id!r} is {now}; this step needs it "
                            f"{' or '.join(allowed_from)}. Reload the page to see its state.")
-        expected = stored.revision if expected_revision is None else expected_revision
+        if pending and stored.state != "published":
+            raise Conflict(f"Case note {stored.id!r} is {stored.state}; an admin must restore "
+                           "it before its pending change can move on.")
+        note = pending.note if pending else stored.note
+        expected = stored.latest_revision if expected_revision is None else expected_revision
+        if expected != stored.latest_revision:
+            raise self._moved_on(stored, expected)
+        if check is not None:
+            check(note)
+        live = pending is not None and state == "published"
         try:
-            self.cases.save_case(stored.note, author=viewer.username, comment=comment,
-                                 state=state, expected_revision=expected)
+            self.cases.save_case(note, author=viewer.username, comment=comment, state=state,
+                                 expected_revision=expected, pending=bool(pending) and not live,
+                                 replaces_pending=live)
         except Conflict as error:
-            latest = self.store.get_case(stored.id) or stored
-            raise Conflict(f"Case note {stored.id!r} was changed by {latest.updated_by} at "
-                           f"{latest.updated_at} (revision {latest.revision}) since you opened "
-                           f"revision {expected}; reload it and try again.") from error
-        self.notifying.moved(viewer, stored, state, comment)
+            raise self._moved_on(self.store.get_case(stored.id) or stored, expected) from error
+        self.notifying.moved(viewer, stored, state, comment, was=now,
+                             author=pending.author if pending else stored.author)
         return self.store.get_case(stored.id) or stored
 
+    def _moved_on(self, latest: StoredCase, expected: int) -> Conflict:
+        who, when, number = self._last_change(latest)
+        return Conflict(f"Case note {latest.id!r} was changed by {who} at {readable_time(when)} "
+                        f"(revision {number}) since you opened revision {expected}; reload it "
+                        "and try again.")
+
     def _state_before_archive(self, stored: StoredCase) -> str:
-        revisions = self.store.revisions(stored.id)
+        revisions = [r for r in self.store.revisions(stored.id) if not r.pending]
         for earlier, later in zip(revisions[-2::-1], revisions[::-1], strict=False):
             if later.state == "archived" and earlier.state != "archived":
                 return earlier.state
@@ -516,6 +546,11 @@ def _keep_order(note: CaseNote, before: CaseNote) -> CaseNote:
         new, old = getattr(note, name), getattr(before, name)
         setattr(note, name, [v for v in old if v in new] + [v for v in new if v not in old])
     return note
+
+
+def readable_time(stamp: str) -> str:
+    """A stored timestamp as the pages show one: ``2026-11-30 12:32:47 UTC``."""
+    return f"{stamp.replace('T', ' ').replace('+00:00', '')} UTC"
 
 
 def _require(allowed: bool, message: str) -> None:

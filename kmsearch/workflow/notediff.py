@@ -18,6 +18,8 @@ class FieldChange:
     label: str
     old: str
     new: str
+    old_codes: str = ""  # the codes behind labels, for those who know them
+    new_codes: str = ""
 
     @property
     def changed(self) -> bool:
@@ -44,13 +46,32 @@ class NoteDiff:
         return [change for change in self.fields if change.changed]
 
 
-def diff_revisions(old: Revision, new: Revision, taxonomy: Taxonomy) -> NoteDiff:
-    old_values, new_values = field_texts(old, taxonomy), field_texts(new, taxonomy)
+def diff_revisions(old: Revision, new: Revision, taxonomy: Taxonomy,
+                   recommendations: dict[str, str] | None = None) -> NoteDiff:
+    """Two revisions compared; ``recommendations`` labels recommendation ids."""
+    labels = recommendations or {}
+    old_values, new_values = field_texts(old, taxonomy, labels), field_texts(new, taxonomy, labels)
     fields = [
         FieldChange(name, label, old_values[name], new_values[name])
         for name, label in FIELD_LABELS.items()
     ]
+    for change in fields:
+        if change.name == "recommendations":
+            change.old_codes = ", ".join(old.note.recommendations)
+            change.new_codes = ", ".join(new.note.recommendations)
     return NoteDiff(old, new, fields, body_hunks(old.note.body, new.note.body))
+
+
+def compare_bases(revisions: list[Revision]) -> dict[int, int]:
+    """For each revision, the one its changes are read against: the live revision before it,
+    so that a pending change is compared with what readers see, not with another pending one."""
+    bases, live = {}, None
+    for revision in revisions:
+        if live is not None:
+            bases[revision.number] = live
+        if not revision.pending:
+            live = revision.number
+    return bases
 
 
 FIELD_LABELS = {
@@ -63,8 +84,10 @@ FIELD_LABELS = {
 }
 
 
-def field_texts(revision: Revision, taxonomy: Taxonomy) -> dict[str, str]:
+def field_texts(revision: Revision, taxonomy: Taxonomy,
+                recommendations: dict[str, str] | None = None) -> dict[str, str]:
     """Every field of a revision as the text a reader compares, with names instead of codes."""
+    labels = recommendations or {}
     note: CaseNote = revision.note
     years = "–".join(str(y) for y in (note.start_year, note.end_year) if y is not None)
     return {
@@ -80,7 +103,7 @@ def field_texts(revision: Revision, taxonomy: Taxonomy) -> dict[str, str]:
         ),
         "nexus_areas": "\n".join(taxonomy.nexus_areas.name_of(code) for code in note.nexus_areas),
         "sdgs": "\n".join(taxonomy.sdg_label(number) for number in note.sdgs),
-        "recommendations": "\n".join(note.recommendations),
+        "recommendations": "\n".join(labels.get(code, code) for code in note.recommendations),
         "years": years,
         "status": note.status,
         "good_practice": "yes" if note.good_practice else "no",

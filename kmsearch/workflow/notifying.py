@@ -33,19 +33,23 @@ class Notifying:
         self.settings = settings
         self.notices = Notices(store)
 
-    def moved(self, viewer: Viewer, before: StoredCase, state: str, comment: str = "") -> None:
-        """Tell whoever a move from ``before.state`` to ``state`` concerns; never raises."""
-        event = EVENTS.get((before.state, state))
+    def moved(self, viewer: Viewer, before: StoredCase, state: str, comment: str = "", *,
+              was: str | None = None, author: str | None = None) -> None:
+        """Tell whoever a move from ``was`` (default ``before.state``) to ``state`` concerns:
+        for a change pending beside a published note, its own state and its ``author``.
+        Never raises."""
+        event = EVENTS.get((was or before.state, state))
         if event is None or (event == "submitted" and before.origin == "import"
                              and may_review(viewer)):
             return  # a reviewer releasing an import submits and publishes it in one step
         try:
-            self._tell(event, viewer, before, comment)
+            self._tell(event, viewer, before, comment, author or before.author)
         except Exception:
             log.exception("could not notify about %s of %s; the note was saved", event,
                           before.id)
 
-    def _tell(self, event: str, viewer: Viewer, stored: StoredCase, comment: str) -> None:
+    def _tell(self, event: str, viewer: Viewer, stored: StoredCase, comment: str,
+              author_name: str | None) -> None:
         note, actor = stored.note, viewer.username or "someone"
         division = self.taxonomy.divisions.name_of(note.division)
         if event == "submitted":
@@ -53,7 +57,7 @@ class Notifying:
             title = f"{actor} submitted “{note.title}” ({division}) for review"
             link = f"/contribute/{quote(note.id)}"
         else:
-            author = get_user(self.store, stored.author)
+            author = get_user(self.store, author_name) if author_name else None
             recipients = [author] if author and not author.disabled else []
             title = (f"{actor} returned “{note.title}” to you" if event == "returned"
                      else f"“{note.title}” was published by {actor}")
