@@ -92,6 +92,16 @@ def test_json_nested_past_the_decoder_limit_answers_400(client, body):
     assert problem["message"].startswith('expected a JSON object {"text": "..."}')
 
 
+@pytest.mark.parametrize("body", ["[" * 100_000 + "]" * 100_000,
+                                  '{"q": "water", "filters": ' + '{"a": ' * 5000 + "1"
+                                  + "}" * 5001])
+def test_a_search_body_nested_past_the_decoder_limit_answers_400(client, body):
+    response = client.post("/api/v1/search", data=body, content_type="application/json")
+    assert response.status_code == 400
+    (problem,) = response.get_json()["error"]["problems"]
+    assert problem["message"].startswith("expected a JSON object or a form")
+
+
 def test_follow_up_with_a_non_ascii_number_says_not_found(tmp_path):
     env = {"KMSEARCH_DB": str(tmp_path / "kmsearch.db"),
            "KMSEARCH_INDEX_DIR": str(tmp_path / "indexes")}

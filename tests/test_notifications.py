@@ -28,6 +28,7 @@ from kmsearch.store.cases import Store
 from kmsearch.store.migrations import MIGRATIONS, migrate
 from kmsearch.store.notices import MAX_ATTEMPTS, Notices
 from kmsearch.web import create_app
+from kmsearch.workflow.contributions import note_fields
 
 REC6 = "private-sector-2021/6"
 
@@ -321,3 +322,23 @@ def test_the_account_page_sets_the_e_mail_address(library, client):
     ok = client.post("/account/email", data={"csrf_token": csrf_token(client),
                                              "email": "vic@unece.example"})
     assert ok.status_code == 303 and library.accounts.get("vic").email == "vic@unece.example"
+
+
+@pytest.mark.model  # publishing brings the search indexes up to date
+def test_a_change_to_a_published_note_tells_reviewers_then_its_own_author(library):
+    """An edit of a live note waits beside it: its submission and publication are told too."""
+    tina, rita = people(library, "tina"), people(library, "rita")
+    case_id = draft_and_submit(library, tina)
+    library.contributions.publish(rita, case_id)
+    live = library.store.get_case(case_id)
+    fields = note_fields(live.note) | {"summary": "Clearance took a day with e-certificates."}
+    edited = library.contributions.save_draft(tina, fields, live.note.body, case_id=case_id,
+                                              expected_revision=live.latest_revision)
+    assert edited.saved, edited.problems
+    before = len(library.notifications.of(rita))
+    library.contributions.submit(tina, case_id)
+    told = library.notifications.of(rita)
+    assert len(told) == before + 1 and told[0].kind == "submitted"
+    library.contributions.publish(rita, case_id)
+    published = [n for n in library.notifications.of(tina) if n.kind == "published"]
+    assert len(published) == 2  # the note, then its change

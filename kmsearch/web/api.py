@@ -41,7 +41,7 @@ def search():
 @blueprint.post("/search")
 def search_text():
     """The same search with its parameters in a JSON or form body: for long texts ("like")."""
-    body = request.get_json(silent=True) if request.is_json else request.form.to_dict(flat=False)
+    body = _json_body() if request.is_json else request.form.to_dict(flat=False)
     if not isinstance(body, dict):
         raise ValidationError([Problem("request", "body", "expected a JSON object or a form "
                                        "with q or like and the search parameters")])
@@ -177,13 +177,19 @@ def _openapi_text() -> str:
     return OPENAPI.read_text(encoding="utf-8")
 
 
+def _json_body() -> Any:
+    """The request's JSON, or None when it is not JSON (nested deeper than the decoder goes
+    included: that raises RecursionError, which ``silent`` does not catch)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
 def _posted_text() -> str:
     """The ``text`` field of a JSON object or a form; a ValidationError says what to send."""
     if request.is_json:
-        try:
-            body = request.get_json(silent=True)
-        except RecursionError:  # nested deeper than the JSON decoder goes: not a text
-            body = None
+        body = _json_body()
         text = body.get("text") if isinstance(body, dict) else None
     else:
         text = request.form.get("text")
