@@ -94,9 +94,9 @@ class Ticker:
 class OpenProgress:
     """The progress callback of ``SearchService.open``, which tells its two stages apart.
 
-    The keyword index reports ``progress(documents)``, the vector index ``progress(ready, total)``
-    (passages, the first call right after the cache lookup), so the last keyword call ends the
-    keyword stage.
+    Stages report ``progress(stage, done, total)``: "keyword index" in documents, "embedding"
+    in passages (the first call right after the cache lookup), so the last keyword call ends
+    the keyword stage.
     """
 
     def __init__(self) -> None:
@@ -104,11 +104,13 @@ class OpenProgress:
         self.vectors = Ticker("vector index (passages)")
         self.keyword_done: float | None = None
 
-    def __call__(self, done: int, total: int | None = None) -> None:
-        if total is None:
+    def __call__(self, stage: str, done: int | None = None, total: int | None = None) -> None:
+        if done is None:
+            return  # a stage's tick without counts
+        if stage == "keyword index":
             self.keyword(done)
             self.keyword_done = time.perf_counter()
-        else:
+        elif total is not None:
             self.vectors(done, total)
 
 

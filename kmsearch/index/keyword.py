@@ -63,6 +63,10 @@ def keyword_schema() -> Schema:
 # Edits commit without merging segments, which can take most of a second on a large index;
 # ``merge_segments`` does that later, off the path between a save and its searchability.
 QUICK = {"mergetype": NO_MERGE}
+# ... unless the edits come faster than that chore runs: every reader opens every segment's
+# file, so segments must stay few (a soak run of 300 publications in 10 minutes reached 1,024
+# open files); past this many, an edit's commit merges the small ones.
+MAX_SEGMENTS = 24
 
 
 class IndexCorrupt(KmsearchError):
@@ -165,7 +169,7 @@ class KeywordIndex:
         it disappear; any other document replaces the one with its key.
         """
         replaced = {doc.case_id for doc in docs if doc.type == "case"}
-        with self._writer(commit=QUICK) as writer:
+        with self._writer(commit=self._edit_commit()) as writer:
             for case_id in replaced:
                 writer.delete_by_term("case_id", case_id)
             for doc in docs:
@@ -179,8 +183,15 @@ class KeywordIndex:
 
     def delete_case(self, case_id: str) -> None:
         """Remove a note's document and all its lesson documents."""
-        with self._writer(commit=QUICK) as writer:
+        with self._writer(commit=self._edit_commit()) as writer:
             writer.delete_by_term("case_id", case_id)
+
+    def segment_count(self) -> int:
+        return len(self._current().leaves)
+
+    def _edit_commit(self) -> dict:
+        """How an edit commits: quickly, or merging small segments when there are too many."""
+        return QUICK if self.segment_count() < MAX_SEGMENTS else {"mergetype": MERGE_SMALL}
 
     def merge_segments(self) -> None:
         """Merge the small segments that quick commits leave behind (a background chore)."""

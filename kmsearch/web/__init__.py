@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -105,7 +106,23 @@ def trust_proxies(app: Flask, count: int) -> None:
 
 
 def serve(app: Flask, host: str = "127.0.0.1", port: int = 5000, threads: int = 8) -> None:
-    """Run ``app`` under waitress, a production WSGI server."""
+    """Run ``app`` under waitress, a production WSGI server.
+
+    With poll() rather than select(), which fails outright once any open file's number passes
+    1,023 (index segments, database connections and sockets all count); and with the soft
+    limit on open files raised to the hard one."""
     from waitress import serve as waitress_serve
 
-    waitress_serve(app, host=host, port=port, threads=threads)
+    _raise_open_file_limit()
+    waitress_serve(app, host=host, port=port, threads=threads, asyncore_use_poll=True)
+
+
+def _raise_open_file_limit() -> None:
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:  # if refused, the limit stays; the poll loop still works within it
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 65536), hard))
