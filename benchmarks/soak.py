@@ -185,7 +185,8 @@ def contributor(client: Client, rng: random.Random, me: str, division: str,
             "csrf_token": client.token, "title": title, "division": division,
             "status": "active", "visibility": rng.choice(("public", "internal")),
             "risk_level": "low", "partners-1-name": "Soak Logistics", "partners-1-type":
-            "business", "sdgs": ["9"], "body": f"## Context\n\n{title}. " * 5, "action": "save"})
+            "business", "sdgs": ["9"], "start_year": "2024", "body": f"## Context\n\n{title}. " * 5,
+            "action": "save"})
         found = re.search(r"/contribute/([^/?]+)/edit\?saved=", location or "")
         if status == 303 and found:
             client.ledger.acknowledge(found.group(1), "draft")

@@ -61,7 +61,10 @@ def note_markdown(author: str, division: str, rng: random.Random) -> bytes:
         "partners:\n  - name: Soak Upload Ltd\n    type: business\n"
         "partnership_types: [joint-project]\nnexus_areas: [smart-cities]\nsdgs: [11]\n"
         "start_year: 2022\nstatus: active\nvisibility: internal\n---\n"
-        f"## Context\n\nAn uploaded note about urban data, {note_id}.\n"
+        f"## Context\n\nAn uploaded note about urban data, {note_id}.\n\n"
+        "## What was done\n\nThe city and the company shared anonymised trip counts every "
+        "month, and the statistics office checked them against its own surveys.\n\n"
+        "## Results\n\nThe counts now feed the city's annual mobility report.\n"
     ).encode()
 
 
@@ -69,11 +72,13 @@ def notes_csv(author: str, division: str, rng: random.Random, rows: int = 3) -> 
     """A sheet of valid notes, one per row, in the layout of ``kmsearch export --format csv``."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["id", "title", "division", "partners", "sdgs", "status", "visibility",
-                     "body"])
+    writer.writerow(["id", "title", "division", "partners", "sdgs", "start_year", "status",
+                     "visibility", "body"])
     for _ in range(rows):
         note_id = f"soak-{author}-{rng.getrandbits(48):x}"
         writer.writerow([note_id, f"Sheet soak note {note_id}", division,
-                         "Soak Sheet Co (business)", "8; 9", "active", "public",
-                         f"A row uploaded in the soak run, {note_id}."])
+                         "Soak Sheet Co (business)", "8; 9", "2023", "active", "public",
+                         f"A row uploaded in the soak run, {note_id}. The company shared "
+                         "its freight volumes each quarter, and the division compared them "
+                         "with customs data to find where border waiting times grew."])
     return out.getvalue().encode()
