@@ -235,10 +235,10 @@ def reviewer(client: Client, rng: random.Random) -> None:
 
 
 def run_client(number: int, base: str, ledger: Ledger, deadline: float,
-               bombs: dict[str, bytes]) -> None:
+               bombs: dict[str, bytes], roles: list[str] | None = None) -> None:
     rng = random.Random(number)
     client = Client(base, ledger)
-    role, me = client_role(number)
+    role, me = client_role(number, roles)
     division = DIVISIONS[number % len(DIVISIONS)]
     try:
         client.sign_in(me)
@@ -257,8 +257,12 @@ def run_client(number: int, base: str, ledger: Ledger, deadline: float,
             contributor(client, rng, me, division, drafts, bombs)
 
 
-def client_role(number: int) -> tuple[str, str]:
-    """Client ``number``'s role and username: three reviewers and three readers in twenty."""
+def client_role(number: int, roles: list[str] | None = None) -> tuple[str, str]:
+    """Client ``number``'s role and username: ``roles[number]`` when given, else three
+    reviewers and three readers in twenty."""
+    if roles:
+        role = roles[number]
+        return role, {"reviewer": "rev", "reader": "read"}.get(role, "con") + str(number)
     if number % 7 == 3:
         return "reviewer", f"rev{number}"
     if number % 7 == 5:
@@ -277,7 +281,7 @@ def kmsearch(env: dict, *args: str, stdin: str | None = None) -> None:
                    stdout=subprocess.DEVNULL)
 
 
-def build_instance(directory: Path, clients: int) -> dict:
+def build_instance(directory: Path, clients: int, roles: list[str] | None = None) -> dict:
     env = os.environ | {
         "KMSEARCH_DB": str(directory / "kmsearch.db"),
         "KMSEARCH_INDEX_DIR": str(directory / "indexes"),
@@ -290,7 +294,7 @@ def build_instance(directory: Path, clients: int) -> dict:
     kmsearch(env, "ingest")
     library = Library(Settings.from_env(env))
     for number in range(clients):
-        role, name = client_role(number)
+        role, name = client_role(number, roles)
         divisions = [DIVISIONS[number % len(DIVISIONS)]] if role == "contributor" else []
         library.accounts.add(name, PASSWORD, roles=[role if role != "reader" else "viewer"],
                              divisions=divisions)
@@ -423,16 +427,26 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--threads", type=int, default=8, help="server threads")
     parser.add_argument("--no-bombs", action="store_true", help="leave out the hostile files")
+    parser.add_argument("--roles", help="one role per client, comma-separated (contributor, "
+                        "reviewer, reader), e.g. contributor,reader,reader,reader: searches "
+                        "beside uploads without publications re-indexing")
     parser.add_argument("--rss-limit-mb", type=int, default=3000,
                         help="kill the server and fail when its memory passes this")
     args = parser.parse_args()
 
+    roles = [r.strip() for r in args.roles.split(",")] if args.roles else None
+    if roles:
+        unknown = set(roles) - {"contributor", "reviewer", "reader"}
+        if unknown:
+            parser.error(f"--roles: unknown role {sorted(unknown)[0]!r}; expected contributor, "
+                         "reviewer or reader")
+        args.clients = len(roles)
     bombs = {} if args.no_bombs else {"alias-bomb.md": alias_bomb_markdown(levels=8),
                                       "zip-bomb.xlsx": zip_bomb_xlsx(megabytes=300)}
     with tempfile.TemporaryDirectory(prefix="kmsearch-soak-") as tmp:
         directory = Path(tmp)
         print(f"building an instance from {ROOT / 'corpus'} in {directory} ...", flush=True)
-        env = build_instance(directory, args.clients)
+        env = build_instance(directory, args.clients, roles)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         log = (directory / "server.log").open("w")
@@ -450,7 +464,7 @@ def main() -> int:
             started = time.monotonic()
             deadline = started + args.minutes * 60
             threads = [threading.Thread(target=run_client,
-                                        args=(n, base, ledger, deadline, bombs))
+                                        args=(n, base, ledger, deadline, bombs, roles))
                        for n in range(args.clients)]
             for thread in threads:
                 thread.start()
