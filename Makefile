@@ -44,7 +44,7 @@ test: install-dev
 
 # The fast tier: no embedding model, no browser (under a minute).
 test-fast: install-dev
-	$(BIN)/python -m pytest -m "not model and not browser"
+	$(BIN)/python -m pytest -n auto -m "not model and not browser"
 
 # Build the wheel, install it beside .venv's dependencies and serve it from a temporary folder.
 wheel-check: install
