@@ -43,6 +43,7 @@ from kmsearch.library import Library  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 KMSEARCH = Path(sys.executable).with_name("kmsearch")
 PASSWORD = "soak test passphrase"
+CHECKER = "soakcheck"  # the reviewer the final check signs in as, whatever the clients' roles
 DIVISIONS = ("trade", "transport", "environment", "statistics")
 MAX_REQUESTS_PER_CLIENT = 50_000
 QUERIES = [line.strip() for line in (ROOT / "benchmarks" / "queries.txt").read_text().splitlines()
@@ -298,6 +299,7 @@ def build_instance(directory: Path, clients: int, roles: list[str] | None = None
         divisions = [DIVISIONS[number % len(DIVISIONS)]] if role == "contributor" else []
         library.accounts.add(name, PASSWORD, roles=[role if role != "reader" else "viewer"],
                              divisions=divisions)
+    library.accounts.add(CHECKER, PASSWORD, roles=["reviewer"], divisions=[])
     library.close()
     return env
 
@@ -372,7 +374,7 @@ def check(db_path: Path, ledger: Ledger, base: str) -> list[str]:
         if state is None or order.get(state, -1) < order[acknowledged]:
             problems.append(f"lost write: {case_id} acknowledged {acknowledged}, found {state}")
     client = Client(base, ledger)
-    client.sign_in("rev3")
+    client.sign_in(CHECKER)
     published = {case_id for case_id, state in states.items() if state == "published"}
     searchable = searchable_cases(client)
     print(f"published in the database: {len(published)} notes; found by search: "
