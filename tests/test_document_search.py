@@ -27,7 +27,16 @@ PDF_PAGES = [
 ]
 DOCX_PAGES = ["Minutes of the steering committee.", "The committee approved the hydrofoil "
               "ferry timetable for the autumn season."]
+STORY = ("## Context\n\nThe port community wanted one view of crane and truck movements.\n\n"
+         "## What was done\n\nA terminal operator shared its gantry telemetry for a year.\n\n"
+         "## Results\n\nTruck waiting times fell and the data model was reused.")
 SECRET_PAGES = ["Confidential due diligence on the cobalt refinery and its smelting quotas."]
+
+
+def publish_change(library, case_id: str) -> None:
+    """Submit and publish the change waiting beside a published note."""
+    library.submit(REVIEWER, case_id)
+    library.publish(REVIEWER, case_id)
 
 
 def find(library, q: str = "", *, viewer=ANONYMOUS, **options):
@@ -46,6 +55,8 @@ def library(library_copy):
     service.attach(REVIEWER, TRANSPORT_PUBLIC, "mou-2019.pdf", pdf_with_pages(PDF_PAGES))
     service.attach(REVIEWER, TRANSPORT_PUBLIC, "minutes.docx", docx_with_pages(DOCX_PAGES))
     service.attach(REVIEWER, TRADE_RESTRICTED, "due-diligence.pdf", pdf_with_pages(SECRET_PAGES))
+    for case_id in (TRANSPORT_PUBLIC, TRADE_RESTRICTED):  # files on a live note wait for review
+        publish_change(library, case_id)
     yield library
     library.search.indexes.flush()
     library.store.close()
@@ -118,7 +129,7 @@ def test_the_file_is_given_only_to_those_who_may_see_the_note(library):
 
 def test_a_contributors_attachment_goes_through_review_with_the_note(library):
     service = library.contributions
-    created = service.save_draft(TRADE, form_fields("Port community data pilot"), "Body text.")
+    created = service.save_draft(TRADE, form_fields("Port community data pilot"), STORY)
     case_id = created.case_id
     outcome = service.attach(TRADE, case_id, "pilot.pdf",
                              pdf_with_pages(["The quayside gantry telemetry protocol."]))
@@ -139,11 +150,13 @@ def test_editing_the_form_keeps_the_files_and_removing_one_keeps_its_bytes(libra
     stored = library.store.get_case(TRANSPORT_PUBLIC)
     fields = form_fields("Road safety campaign sponsorship, revised", division="transport")
     service.save_draft(REVIEWER, fields, stored.note.body, case_id=TRANSPORT_PUBLIC,
-                       expected_revision=stored.revision)
+                       expected_revision=stored.latest_revision)
+    publish_change(library, TRANSPORT_PUBLIC)
     edited = library.store.get_case(TRANSPORT_PUBLIC)
     assert [a.name for a in edited.note.attachments] == ["mou-2019.pdf", "minutes.docx"]
     minutes = edited.note.attachments[1]
     service.detach(REVIEWER, TRANSPORT_PUBLIC, minutes.sha256)
+    publish_change(library, TRANSPORT_PUBLIC)
     after = library.store.get_case(TRANSPORT_PUBLIC)
     assert [a.name for a in after.note.attachments] == ["mou-2019.pdf"]
     assert library.attachments.path(minutes).is_file()  # older revisions still show it

@@ -15,6 +15,7 @@ from notify_people import BASE_URL, PASSWORD, add_people, draft_and_submit
 
 from kmsearch.library import Library
 from kmsearch.web import create_app
+from kmsearch.workflow.contributions import note_fields
 
 pytestmark = pytest.mark.model  # publishing indexes the note: a copy of the web tests' library
 REC6 = "private-sector-2021/6"
@@ -73,6 +74,11 @@ def test_submission_return_publication_and_digest_reach_a_real_smtp_server(libra
         library.notifications.follow(vic, "recommendation", REC6, "daily")
         case_id = draft_and_submit(library, tina, "Customs data shared with freight forwarders")
         library.contributions.return_to_author(rita, case_id, "Name the customs office.")
+        returned_note = library.store.get_case(case_id)  # changed as asked, then resubmitted
+        fields = note_fields(returned_note.note) | {
+            "summary": "Customs data shared with freight forwarders at the Tema customs office."}
+        library.contributions.save_draft(tina, fields, returned_note.note.body, case_id=case_id,
+                                         expected_revision=returned_note.latest_revision)
         library.contributions.submit(tina, case_id)
         library.contributions.publish(rita, case_id)
         with library.store.write() as db:  # the follow as if made two days ago
