@@ -86,3 +86,13 @@ def browser():
 
     with chromium() as launched:
         yield launched
+
+
+@pytest.fixture
+def page(browser):
+    """A desktop page in a fresh context that records console errors (``page.errors``)."""
+    from live import new_page
+
+    page = new_page(browser)
+    yield page
+    page.context.close()

@@ -65,3 +65,23 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
+
+
+def new_page(browser: Any, viewport: str = "desktop", javascript: bool = True) -> Any:
+    """A page in a fresh context (no cookies), recording console errors in ``page.errors``."""
+    from web_library import watch_errors
+
+    context = browser.new_context(viewport=VIEWPORTS[viewport], java_script_enabled=javascript)
+    return watch_errors(context.new_page())
+
+
+def sign_in(page: Any, base_url: str, username: str, password: str, next_path: str) -> None:
+    """Sign in through the form and wait to land on ``next_path``."""
+    page.goto(f"{base_url}/login?next={next_path}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**{next_path}")

@@ -4,8 +4,8 @@ and axe-core accessibility checks on the main pages."""
 import contextlib
 
 import pytest
-from live import chromium, chromium_path, live_server
-from web_library import make_app, watch_errors
+from live import VIEWPORTS, chromium_path, live_server
+from web_library import make_app
 
 from kmsearch.config import PROJECT_ROOT
 from kmsearch.errors import Conflict
@@ -37,7 +37,6 @@ PAGES = {
     "bad request": "/search?page=-1",
     "sign in": "/login",
 }
-VIEWPORTS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 390, "height": 844}}
 
 
 @pytest.fixture(scope="module")
@@ -45,21 +44,6 @@ def base_url(web_settings):
     app = make_app(web_settings, DEFAULT_VIEWER="staff")
     with live_server(app) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(browser):
-    """A fresh page that records console errors and uncaught exceptions."""
-    page = browser.new_page(viewport=VIEWPORTS["desktop"])
-    watch_errors(page)
-    yield page
-    page.close()
 
 
 def test_search_facet_case_recommendation_and_back(page, base_url):

@@ -5,9 +5,8 @@ found by search. Plus autosave, the Enter key, and axe-core on every contributio
 import re
 
 import pytest
-from live import chromium, chromium_path, live_server
+from live import chromium_path, live_server, sign_in
 from test_browser import AXE, VIEWPORTS, serious_violations
-from web_library import watch_errors
 
 from kmsearch.library import Library
 from kmsearch.web import create_app
@@ -41,33 +40,10 @@ def base_url(library_copy):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=VIEWPORTS["desktop"])
-    page = context.new_page()
-    watch_errors(page)
-    yield page
-    context.close()
-
-
-def sign_in(page, base_url, username, next_path):
-    page.goto(f"{base_url}/login?next={next_path}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{next_path}")
-
-
 def test_a_contributor_drafts_links_and_submits_a_reviewer_publishes_and_search_finds_it(
     page, base_url
 ):
-    sign_in(page, base_url, "cora", "/contribute/new")
+    sign_in(page, base_url, "cora", PASSWORD, "/contribute/new")
     page.get_by_label("Title").fill(TITLE)
     page.get_by_label("Status").select_option("active")
     page.get_by_label("Partner 1 name").fill("Example Motors")
@@ -93,7 +69,7 @@ def test_a_contributor_drafts_links_and_submits_a_reviewer_publishes_and_search_
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state()
 
-    sign_in(page, base_url, "rita", "/review")
+    sign_in(page, base_url, "rita", PASSWORD, "/review")
     item = page.locator(".queue-item", has_text=TITLE)
     item.get_by_role("button", name=re.compile("^Publish")).click()
     page.wait_for_url("**/review?done=published*")
@@ -108,7 +84,7 @@ def test_a_contributor_drafts_links_and_submits_a_reviewer_publishes_and_search_
 
 def test_enter_saves_the_draft_and_autosave_posts_the_changed_form(page, base_url):
     page.clock.install()
-    sign_in(page, base_url, "cora", "/contribute/new")
+    sign_in(page, base_url, "cora", PASSWORD, "/contribute/new")
     page.get_by_label("Title").fill("Enter key note about wombat logistics")
     page.get_by_label("Status").select_option("active")
     page.get_by_label("Title").press("Enter")
@@ -135,7 +111,7 @@ def test_contribution_pages_pass_axe_and_fit_a_phone(page, base_url, viewport):
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `npm install` (see package.json)")
     page.set_viewport_size(VIEWPORTS[viewport])
-    sign_in(page, base_url, "ada", "/contribute/new")
+    sign_in(page, base_url, "ada", PASSWORD, "/contribute/new")
     found = {}
     page.get_by_label("Title").fill(f"Axe check note {viewport}")
     page.get_by_label("Start year").fill("19x")

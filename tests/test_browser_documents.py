@@ -7,10 +7,9 @@ import re
 
 import pytest
 from documents import docx_with_pages, pdf_with_pages
-from live import chromium, chromium_path, live_server
+from live import chromium_path, live_server, sign_in
 from test_browser import AXE, VIEWPORTS, serious_violations
-from test_browser_contribute import PASSWORD, sign_in
-from web_library import watch_errors
+from test_browser_contribute import PASSWORD
 
 from kmsearch.library import Library
 from kmsearch.store import accounts
@@ -47,21 +46,6 @@ def base_url(library_copy):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=VIEWPORTS["desktop"])
-    page = context.new_page()
-    watch_errors(page)
-    yield page
-    context.close()
-
-
 def sign_out(page):
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state()
@@ -74,7 +58,7 @@ def test_a_phrase_on_page_three_of_an_attached_pdf_finds_the_note_and_only_for_i
     pdf.write_bytes(pdf_with_pages(PDF_PAGES))
     docx.write_bytes(docx_with_pages(DOCX_PAGES))
 
-    sign_in(page, base_url, "cora", "/contribute/new")
+    sign_in(page, base_url, "cora", PASSWORD, "/contribute/new")
     page.get_by_label("Title").fill(TITLE)
     page.get_by_label("Status").select_option("active")
     page.get_by_label("Who may see it").select_option("restricted")
@@ -99,7 +83,7 @@ def test_a_phrase_on_page_three_of_an_attached_pdf_finds_the_note_and_only_for_i
     page.wait_for_url("**done=submitted")
     sign_out(page)
 
-    sign_in(page, base_url, "rita", "/review")
+    sign_in(page, base_url, "rita", PASSWORD, "/review")
     page.locator(".queue-item", has_text=TITLE).get_by_role(
         "button", name=re.compile("^Publish")).click()
     page.wait_for_url("**/review?done=published*")
@@ -114,7 +98,7 @@ def test_a_phrase_on_page_three_of_an_attached_pdf_finds_the_note_and_only_for_i
     assert page.request.get(base_url + file_url).status == 200
     sign_out(page)
 
-    sign_in(page, base_url, "vic", "/")
+    sign_in(page, base_url, "vic", PASSWORD, "/")
     page.goto(f"{base_url}/search?q={PHRASE.replace(' ', '+')}")
     assert page.locator(".hit", has_text=TITLE).count() == 0
     assert TITLE not in page.locator("main").inner_text()
@@ -130,7 +114,7 @@ def test_document_pages_pass_axe_and_fit_a_phone(page, base_url, viewport):
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: run `npm install` (see package.json)")
     page.set_viewport_size(VIEWPORTS[viewport])
-    sign_in(page, base_url, "rita", "/review/responses")
+    sign_in(page, base_url, "rita", PASSWORD, "/review/responses")
     found = {}
     paths = {"responses": "/review/responses",
              "note": "/contribute/road-safety-campaign-sponsorship",
@@ -149,7 +133,7 @@ def test_the_brief_of_the_longest_note_prints_on_at_most_two_pages(page, base_ur
 
     from pypdf import PdfReader
 
-    sign_in(page, base_url, "rita", "/review/responses")
+    sign_in(page, base_url, "rita", PASSWORD, "/review/responses")
     library_notes = page.request.get(f"{base_url}/api/v1/cases?per_page=100").json()["cases"]
     sizes = {}
     for item in library_notes:

@@ -6,9 +6,8 @@ import re
 import time
 
 import pytest
-from live import chromium, chromium_path, live_server
-from test_browser import AXE, VIEWPORTS, serious_violations
-from web_library import watch_errors
+from live import chromium_path, live_server, new_page, sign_in
+from test_browser import AXE, serious_violations
 
 from kmsearch.library import Library
 from kmsearch.records import CaseNote, Partner
@@ -52,26 +51,6 @@ def base_url(library_copy):
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
-
-
-def new_page(browser):
-    page = browser.new_context(viewport=VIEWPORTS["desktop"]).new_page()
-    watch_errors(page)
-    return page
-
-
-def sign_in(page, base_url, username, next_path):
-    page.goto(f"{base_url}/login?next={next_path}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"**{next_path}")
-
-
 def found(page, base_url, word: str) -> bool:
     """Whether the search page, as an anonymous visitor sees it, lists the note for ``word``."""
     page.goto(f"{base_url}/search?q={word}&mode=keyword")
@@ -94,7 +73,7 @@ def test_a_published_note_stays_live_while_its_change_is_reviewed_and_published(
     visitor, author, reviewer = new_page(browser), new_page(browser), new_page(browser)
     assert_live_text_is_served(visitor, base_url)
 
-    sign_in(author, base_url, "cora", f"/contribute/{CASE_ID}/edit")
+    sign_in(author, base_url, "cora", PASSWORD, f"/contribute/{CASE_ID}/edit")
     assert "Saving keeps your edit as a change beside the published note" in \
         author.locator("main").inner_text()
     body = author.get_by_label("The story, in Markdown")
@@ -113,7 +92,7 @@ def test_a_published_note_stays_live_while_its_change_is_reviewed_and_published(
     assert serious_violations(author) == []
     assert_live_text_is_served(visitor, base_url)
 
-    sign_in(reviewer, base_url, "rita", "/review")
+    sign_in(reviewer, base_url, "rita", PASSWORD, "/review")
     item = reviewer.locator(".queue-item", has_text=TITLE)
     link = item.get_by_role("link", name=re.compile("^Changes against the published revision"))
     live = int(re.search(r"revision (\d+)", link.inner_text()).group(1))

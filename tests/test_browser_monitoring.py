@@ -6,7 +6,7 @@ import re
 
 import pytest
 import test_browser_contribute as contribute_suite
-from live import chromium_path, live_server
+from live import chromium_path, live_server, sign_in
 from monitoring_library import build_monitoring_library
 from test_browser import VIEWPORTS, serious_violations
 from web_library import watch_errors
@@ -23,8 +23,7 @@ pytestmark = [
     ),
 ]
 # The contribution suite's Chromium, page and sign-in helper, shared rather than copied.
-browser, page = contribute_suite.browser, contribute_suite.page
-sign_in, PASSWORD = contribute_suite.sign_in, contribute_suite.PASSWORD
+PASSWORD = contribute_suite.PASSWORD
 REC5 = "/recommendations/private-sector-2021/5"
 ACTION = "Publish due diligence guidance for low-risk engagements"
 
@@ -50,7 +49,7 @@ def figure(page, label: str) -> int:
 def test_a_reviewer_adds_an_action_records_progress_completes_it_and_the_dashboard_changes(
     page, base_url
 ):
-    sign_in(page, base_url, "rita", "/monitoring")
+    sign_in(page, base_url, "rita", PASSWORD, "/monitoring")
     overdue_before = figure(page, "overdue key actions")
     assert overdue_before == 8
     row = page.locator(".followup-table tr", has_text="Recommendation 5")
@@ -111,7 +110,7 @@ def test_a_reviewer_adds_an_action_records_progress_completes_it_and_the_dashboa
 
 
 def test_bad_input_is_shown_beside_its_field_and_changes_nothing(page, base_url):
-    sign_in(page, base_url, "rita", REC5)
+    sign_in(page, base_url, "rita", PASSWORD, REC5)
     count = page.locator(".key-action").count()
     page.get_by_text("Add a key action").click()
     page.get_by_label("What will be done of the new key action").fill("Something")
@@ -129,7 +128,7 @@ def test_staff_see_a_read_only_dashboard_and_pages_pass_axe_at_both_widths(brows
     for width in ("desktop", "phone"):
         context = browser.new_context(viewport=VIEWPORTS[width])
         page = watch_errors(context.new_page())
-        sign_in(page, base_url, "vic", "/monitoring")
+        sign_in(page, base_url, "vic", PASSWORD, "/monitoring")
         assert page.locator("svg.chart").count() == 7
         assert serious_violations(page) == [], width
         page.goto(base_url + REC5)

@@ -4,7 +4,7 @@ it read, and the follow is undone from the list; axe-core on both pages at both 
 
 import pytest
 import test_browser_contribute as contribute_suite
-from live import live_server
+from live import live_server, sign_in
 from monitoring_library import build_monitoring_library
 from notify_people import add_people
 from test_browser import VIEWPORTS, serious_violations
@@ -16,8 +16,7 @@ from kmsearch.web import create_app
 # Marked browser and skipped without Chromium, like the contribution suite whose Chromium, page
 # and sign-in helper it shares.
 pytestmark = contribute_suite.pytestmark
-browser, page = contribute_suite.browser, contribute_suite.page
-sign_in = contribute_suite.sign_in
+PASSWORD = contribute_suite.PASSWORD
 REC6 = "/recommendations/private-sector-2021/6"
 
 
@@ -25,7 +24,7 @@ REC6 = "/recommendations/private-sector-2021/6"
 def settings(tmp_path_factory):
     settings = build_monitoring_library(tmp_path_factory.mktemp("browser-notifications"))
     library = Library(settings)
-    add_people(library, contribute_suite.PASSWORD)
+    add_people(library, PASSWORD)
     library.close()
     return settings
 
@@ -50,7 +49,7 @@ def send_digests(settings) -> None:
 
 
 def test_a_reader_follows_a_recommendation_and_reads_the_digest(page, base_url, settings):
-    sign_in(page, base_url, "vic", REC6)
+    sign_in(page, base_url, "vic", PASSWORD, REC6)
     box = page.locator(".follow-box")
     box.get_by_label("Digest", exact=True).select_option("daily")
     box.get_by_role("button", name="Follow Recommendation 6").click()
@@ -82,7 +81,7 @@ def test_the_notification_and_follow_pages_pass_axe_at_both_widths(browser, base
     for width in ("desktop", "phone"):
         context = browser.new_context(viewport=VIEWPORTS[width])
         page = watch_errors(context.new_page())
-        sign_in(page, base_url, "rita", REC6)
+        sign_in(page, base_url, "rita", PASSWORD, REC6)
         assert serious_violations(page) == [], width
         page.goto(base_url + "/notifications")
         assert serious_violations(page) == [], width

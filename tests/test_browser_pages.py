@@ -8,10 +8,9 @@ import contextlib
 import re
 
 import pytest
-from live import chromium_path, live_server
+from live import chromium_path, live_server, new_page, sign_in
 from test_browser import AXE, VIEWPORTS, serious_violations
-from test_browser_contribute import PASSWORD, sign_in
-from web_library import watch_errors
+from test_browser_contribute import PASSWORD
 
 from kmsearch.library import Library
 from kmsearch.web import create_app
@@ -56,11 +55,6 @@ def demo_url(library_settings):
                       "SESSION_COOKIE_SECURE": False, "DEFAULT_VIEWER": "staff"})
     with live_server(app) as url:
         yield url
-
-
-def new_page(browser, viewport="desktop", javascript=True):
-    context = browser.new_context(viewport=VIEWPORTS[viewport], java_script_enabled=javascript)
-    return watch_errors(context.new_page())
 
 
 @pytest.fixture
@@ -150,7 +144,7 @@ def test_good_practice_filters_narrow_the_cards_through_a_plain_form(browser, ba
 
 
 def open_form_with_suggestions(page, base_url):
-    sign_in(page, base_url, "cora", "/contribute/new")
+    sign_in(page, base_url, "cora", PASSWORD, "/contribute/new")
     page.get_by_label("Title").fill(TITLE)
     page.get_by_label("Summary").fill(SUMMARY)
     page.get_by_role("button", name="Suggest links from the text").click()
@@ -247,7 +241,7 @@ def test_the_pages_pass_axe_with_menus_open_and_fit_a_phone(browser, base_url, v
         found[name] = serious_violations(page)
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         found[name] += [f"{overflow}px sideways scrolling"] if overflow > 0 else []
-    sign_in(page, base_url, "cora", "/contribute/new")
+    sign_in(page, base_url, "cora", PASSWORD, "/contribute/new")
     page.get_by_label("Title").fill(TITLE)
     page.get_by_label("Summary").fill(SUMMARY)
     page.get_by_role("button", name="Suggest links from the text").click()

@@ -7,9 +7,9 @@ proposer's status page says "accepted" and nothing internal. Plus axe-core on ev
 import re
 
 import pytest
-from live import chromium, chromium_path, live_server
+from live import chromium_path, live_server, sign_in
 from test_browser import AXE, VIEWPORTS, serious_violations
-from test_browser_contribute import PASSWORD, sign_in
+from test_browser_contribute import PASSWORD
 from web_library import watch_errors
 
 from kmsearch.library import Library
@@ -39,12 +39,6 @@ def base_url(library_copy):
                       "SESSION_COOKIE_SECURE": False})
     with live_server(app) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
 
 
 def new_page(context):
@@ -83,7 +77,7 @@ def test_a_proposal_goes_from_the_public_form_to_an_edited_draft_case_note(brows
 
     staff = browser.new_context(viewport=VIEWPORTS["desktop"])
     page = new_page(staff)
-    sign_in(page, base_url, "rita", "/proposals")
+    sign_in(page, base_url, "rita", PASSWORD, "/proposals")
     item = page.locator(".proposal-item", has_text=TITLE)
     assert "suggested: Transport" in item.inner_text()
     item.get_by_role("link", name=TITLE).click()
@@ -115,7 +109,7 @@ def test_a_proposal_goes_from_the_public_form_to_an_edited_draft_case_note(brows
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_load_state()
 
-    sign_in(page, base_url, "tom", "/proposals")
+    sign_in(page, base_url, "tom", PASSWORD, "/proposals")
     page.locator(".proposal-item", has_text=TITLE).get_by_role("link", name=TITLE).click()
     page.get_by_role("button", name="Accept and create a draft case note").click()
     page.wait_for_url("**?done=accepted")
@@ -152,7 +146,7 @@ def test_proposal_and_partner_pages_pass_axe_and_fit_a_phone(browser, base_url, 
     page = new_page(context)
     reference, _ = propose(page, base_url)
     found = {"done": serious_violations(page)}
-    sign_in(page, base_url, "rita", "/proposals")
+    sign_in(page, base_url, "rita", PASSWORD, "/proposals")
     paths = {"form": "/propose", "status": "/propose/status", "queue": "/proposals",
              "proposal": f"/proposals/{reference}", "screen": f"/proposals/{reference}/screen",
              "partners": "/partners", "partner": "/partners/veltra-tyres",
