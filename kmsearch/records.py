@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
@@ -82,8 +84,21 @@ class CaseNote:
     attachments: list[Attachment] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        """Every field; ``attachments`` only when there are some, so older hashes still hold."""
-        data = asdict(self)
+        """Every field; ``attachments`` only when there are some, so older hashes still hold.
+
+        What ``dataclasses.asdict`` gives, built field by field: asdict's generic deep copy was a
+        fifth of a no-change re-ingest at 10,000 notes.
+        """
+        data: dict[str, Any] = {}
+        for name in _NOTE_FIELDS:
+            value = getattr(self, name)
+            if name in _RECORD_LISTS:
+                value = [{f: getattr(item, f) for f in _fields_of(type(item))} for item in value]
+            elif name == "extra":
+                value = copy.deepcopy(value)
+            elif isinstance(value, list):
+                value = list(value)
+            data[name] = value
         if not data["attachments"]:
             del data["attachments"]
         return data
@@ -139,3 +154,12 @@ class Evaluation:
     date: date | None
     recommendations: list[Recommendation] = field(default_factory=list)
     default: bool = False
+
+
+_NOTE_FIELDS = tuple(f.name for f in fields(CaseNote))
+_RECORD_LISTS = {"partners", "lessons", "attachments"}
+
+
+@functools.cache
+def _fields_of(record_type: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(record_type))
