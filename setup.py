@@ -10,6 +10,7 @@ setup(
     package_dir={"kmsearch.templates": "templates", "kmsearch.corpus": "corpus"},
     package_data={
         "kmsearch.web": ["openapi.json", "static/*", "static/**/*"],
+        "kmsearch.index": ["calibration.txt"],
         "kmsearch.templates": ["*.html", "**/*.html", "*.md"],
         "kmsearch.corpus": ["taxonomy.yaml", "evaluations/*"],
     },

@@ -49,8 +49,9 @@ MODEL_BEFORE = pytest.StashKey[bool]()
 
 
 def model_loaded() -> bool:
-    """Whether this process has loaded the embedding model (it imports sentence-transformers)."""
-    return "sentence_transformers" in sys.modules
+    """Whether this process has loaded the embedding model: OpenVINO, or sentence-transformers
+    for PyTorch, is imported only then."""
+    return "openvino" in sys.modules or "sentence_transformers" in sys.modules
 
 
 @pytest.hookimpl(wrapper=True)
