@@ -38,6 +38,9 @@ cd "$scratch/site"
 import sys
 import kmsearch
 assert kmsearch.__file__.startswith(sys.argv[1]), f"kmsearch imported from {kmsearch.__file__}"
+from kmsearch.index import openvinomodel
+# without its calibration texts the int8 export fails and PyTorch quietly takes over
+assert openvinomodel.CALIBRATION.is_file(), f"{openvinomodel.CALIBRATION} is not in the wheel"
 PY
 kmsearch="$scratch/venv/bin/kmsearch"
 unset KMSEARCH_DB KMSEARCH_DB_PATH KMSEARCH_INDEX_DIR KMSEARCH_CORPUS_DIR KMSEARCH_INSTANCE_DIR
