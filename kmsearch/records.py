@@ -90,7 +90,7 @@ class CaseNote:
         fifth of a no-change re-ingest at 10,000 notes.
         """
         data: dict[str, Any] = {}
-        for name in _NOTE_FIELDS:
+        for name in _fields_of(CaseNote):
             value = getattr(self, name)
             if name in _RECORD_LISTS:
                 value = [{f: getattr(item, f) for f in _fields_of(type(item))} for item in value]
@@ -156,7 +156,6 @@ class Evaluation:
     default: bool = False
 
 
-_NOTE_FIELDS = tuple(f.name for f in fields(CaseNote))
 _RECORD_LISTS = {"partners", "lessons", "attachments"}
 
 

@@ -32,7 +32,7 @@ def test_openvino_is_the_default_and_named_apart_from_torch(tmp_path):
 
 
 def test_the_export_is_shared_by_every_index_of_a_user(tmp_path):
-    home = Settings.from_env({"XDG_CACHE_HOME": ""}, instance_dir=tmp_path / "a").model_cache_dir
+    home = Settings.from_env({}, instance_dir=tmp_path / "a").model_cache_dir
     other = Settings.from_env({}, instance_dir=tmp_path / "b").model_cache_dir
     assert home == other and "indexes" not in home.parts
     chosen = Settings.from_env({"KMSEARCH_MODEL_CACHE": str(tmp_path / "models")})

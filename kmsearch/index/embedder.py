@@ -20,6 +20,7 @@ from markdown_it import MarkdownIt
 
 from ..config import Settings
 from ..documents import IndexDoc
+from . import openvinomodel
 
 logger = logging.getLogger(__name__)
 
@@ -58,8 +59,6 @@ class Embedder:
 
     def __init__(self, path: Path | None = None, *, threads: int = 0, batch_size: int = 32,
                  backend: str = "openvino", export_dir: Path | None = None):
-        from . import openvinomodel
-
         self.path = path or model_path()
         self.threads = threads or min(os.cpu_count() or 1, 4)
         self.batch_size = max(1, batch_size)
@@ -76,8 +75,6 @@ class Embedder:
     @property
     def name(self) -> str:
         """The model's name, and the export's recipe when it runs quantised: the cache's key."""
-        from . import openvinomodel
-
         if self.backend == "openvino":
             return f"{MODEL_NAME} int8-openvino {openvinomodel.RECIPE}"
         return MODEL_NAME
@@ -102,7 +99,7 @@ class Embedder:
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return vectors
-        encoder = self._loaded_model()
+        encoder = self.load()
         batches = self._batches(texts)
         if encoder.streams > 1 and len(batches) > 1:
             encoded = self._thread_pool(encoder.streams).map(
@@ -136,9 +133,6 @@ class Embedder:
 
     def load(self) -> Any:
         """The encoder, loaded (and exported) now if it was not yet; the back end is then final."""
-        return self._loaded_model()
-
-    def _loaded_model(self) -> Any:
         if self._model is None:
             with self._load_lock:
                 if self._model is None:
@@ -147,8 +141,6 @@ class Embedder:
 
     def _load_model(self) -> Any:
         if self.backend == "openvino":
-            from . import openvinomodel
-
             try:
                 exported = openvinomodel.exported_model(self.path, self.export_dir)
                 return openvinomodel.OpenVinoEncoder(
@@ -417,7 +409,8 @@ def embed_cached(
     if missing and embedder.load() and embedder.name != name:
         # the int8 model could not be loaded and PyTorch took over: its vectors, its keys
         return embed_cached(texts, embedder, cache, progress)
-    # Texts of similar length batch together with less padding.
+    # Chunks of texts of similar length (by characters, which costs nothing); ``embed`` then
+    # makes each chunk's batches by length in tokens.
     queue = sorted(missing.items(), key=lambda item: len(item[1]))
     ready = len(texts) - sum(uses[key] for key in missing)
     if progress:
