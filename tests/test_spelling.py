@@ -50,3 +50,26 @@ def test_every_real_misspelling_is_corrected(library_index):
         if suggestion != expected:
             wrong[typo] = suggestion
     assert wrong == {}
+
+
+def typos(a: str, b: str) -> int:
+    """Optimal string alignment distance, the textbook dynamic programme."""
+    d = [[i + j if not i * j else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1,
+                          d[i - 1][j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def test_words_within_edits_are_those_at_most_that_many_typos_away(library_index):
+    snapshot = library_index._current()
+    lexicon = [w.decode() for w in snapshot.searcher.reader().lexicon("spelling")]
+    words = [typo for line, _ in MISSPELT for typo in line.casefold().split()]
+    words += ["partnership", "x", "ünece", "zzzzzz", "alnoe"]
+    for word in words:
+        for edits in (1, 2):
+            expected = {w for w in lexicon if w[:1] == word[:1] and typos(word, w) <= edits}
+            assert snapshot.words_within("spelling", word, edits) == expected, (word, edits)

