@@ -1,11 +1,12 @@
 import random
+from collections import Counter
 
 import numpy as np
 
 from kmsearch.access import ANONYMOUS, Viewer, can_see
 from kmsearch.documents import documents_for
 from kmsearch.filters import Filters
-from kmsearch.index.catalog import Catalog
+from kmsearch.index.catalog import FACET_NAMES, Catalog
 from kmsearch.records import CaseNote, Lesson, Partner
 
 DIVISIONS = ["transport", "trade", "statistics", "environment"]
@@ -114,3 +115,26 @@ def test_a_catalog_rebuilt_from_a_previous_one_equals_one_built_afresh():
             assert reused.mask(filters, who).tolist() == fresh.mask(filters, who).tolist()
     rows = np.arange(len(reused))
     assert reused.facet_counts(rows) == fresh.facet_counts(rows)
+
+
+def test_facet_counts_of_few_or_many_rows_equal_a_count_of_each_rows_values():
+    rng = random.Random(5)
+    docs = [doc for n in range(120) for doc in documents_for(random_note(rng, n))]
+    catalog = Catalog(docs)
+    for size in (1, 7, len(docs) // 5, len(docs) // 2, len(docs)):  # both ways of counting
+        rows = np.array(sorted(rng.sample(range(len(docs)), size)), dtype=np.int64)
+        expected: dict[str, Counter] = {name: Counter() for name in FACET_NAMES}
+        for row in rows:
+            for name, value in Catalog._columns_of(docs[row]):
+                if name in expected:
+                    expected[name][value] += 1
+        assert catalog.facet_counts(rows) == {name: dict(c) for name, c in expected.items()}
+
+
+def test_a_visibility_mask_handed_out_and_narrowed_does_not_change_the_next_one():
+    rng = random.Random(9)
+    catalog = Catalog(doc for n in range(30) for doc in documents_for(random_note(rng, n)))
+    first = catalog.visible(ANONYMOUS)
+    expected = first.tolist()
+    first[:] = False
+    assert catalog.visible(ANONYMOUS).tolist() == expected

@@ -16,6 +16,8 @@ from ..documents import IndexDoc
 from ..filters import FACETS, YEAR_RANGE, Filters
 
 FACET_NAMES = (*FACETS, "year", "good_practice")
+GATHER_SHARE = 4  # facet counts over fewer than a quarter of the rows read those rows' entries
+CACHED_AUDIENCES = 64  # visibility masks kept: one per audience (contributors by division)
 
 
 class Catalog:
@@ -44,6 +46,7 @@ class Catalog:
         data = np.ones(len(indices), dtype=np.int32)
         self.matrix = sparse.csr_matrix((data, indices, indptr), shape=shape)
         self._by_column = self.matrix.tocsc()
+        self._by_value = self.matrix.T.tocsr()  # (facet, value) x row, for counts over many rows
         self.start_years = np.array([d.start_year or 0 for d in self.docs], dtype=np.int32)
         cases = {doc.case_id: number for number, doc in enumerate(self.docs) if doc.type == "case"}
         extra = len(self.docs)
@@ -52,6 +55,8 @@ class Catalog:
         self.note_of = np.fromiter(
             (cases.get(doc.case_id, extra + row) for row, doc in enumerate(self.docs)),
             dtype=np.int64, count=len(self.docs))
+        self._visible: dict[tuple, np.ndarray] = {}
+        self._names: list[tuple[str, object]] = []
         self.is_lesson = np.fromiter((doc.type == "lesson" for doc in self.docs), dtype=bool,
                                      count=len(self.docs))
 
@@ -76,21 +81,30 @@ class Catalog:
 
     def _any(self, columns: Iterable[tuple[str, object]]) -> np.ndarray:
         """Rows that have at least one of the columns."""
-        ids = [self.columns[c] for c in columns if c in self.columns]
-        if not ids:
-            return np.zeros(len(self.docs), dtype=bool)
-        return np.asarray(self._by_column[:, ids].sum(axis=1)).ravel() > 0
+        mask = np.zeros(len(self.docs), dtype=bool)
+        indptr, indices = self._by_column.indptr, self._by_column.indices
+        for column in columns:
+            number = self.columns.get(column)
+            if number is not None:
+                mask[indices[indptr[number]:indptr[number + 1]]] = True
+        return mask
 
     def visible(self, viewer: Viewer, states: tuple[str, ...] = ("published",)) -> np.ndarray:
-        """Rows the viewer may see: the vectorised form of ``access.can_see``."""
-        mask = self._any([("visibility", "public")])
-        if viewer.signed_in:
-            mask |= self._any([("visibility", "internal")])
-            if viewer.sees_all_restricted:
-                mask |= self._any([("visibility", "restricted")])
-            elif "contributor" in viewer.roles:
-                mask |= self._any(("restricted_division", d) for d in viewer.divisions)
-        return mask & self._any(("state", s) for s in states)
+        """Rows the viewer may see: the vectorised form of ``access.can_see``.
+
+        Worked out once per audience (the catalog never changes), and returned as a copy that
+        the caller may narrow in place."""
+        key = (_audience(viewer), states)
+        mask = self._visible.get(key)
+        if mask is None:
+            visibilities, divisions = key[0]
+            mask = self._any(("visibility", v) for v in visibilities)
+            mask |= self._any(("restricted_division", d) for d in divisions)
+            mask &= self._any(("state", s) for s in states)
+            if len(self._visible) >= CACHED_AUDIENCES:
+                self._visible.clear()
+            self._visible[key] = mask
+        return mask.copy()
 
     def mask(self, filters: Filters, viewer: Viewer) -> np.ndarray:
         """Rows that pass every filter and that the viewer may see."""
@@ -120,12 +134,46 @@ class Catalog:
         return np.fromiter((rows[k] for k in keys if k in rows), dtype=np.int64)
 
     def facet_counts(self, rows: np.ndarray) -> dict[str, dict[object, int]]:
-        """For each facet, how many of the given rows carry each value (zero counts left out)."""
-        weights = np.zeros(len(self.docs), dtype=np.int32)
-        weights[rows] = 1
-        totals = self.matrix.T @ weights if len(self.docs) else np.zeros(0)
+        """For each facet, how many of the given (distinct) rows carry each value; zero counts
+        are left out."""
         counts: dict[str, dict[object, int]] = {name: {} for name in FACET_NAMES}
-        for (name, value), column in self.columns.items():
-            if name in counts and totals[column]:
+        if not len(rows):
+            return counts
+        if len(rows) * GATHER_SHARE < len(self.docs):  # few rows: count their own entries
+            indptr = self.matrix.indptr
+            starts, lengths = indptr[rows], indptr[rows + 1] - indptr[rows]
+            # the positions of the rows' entries in ``indices``, without a loop over the rows
+            offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+            entries = self.matrix.indices[np.arange(int(lengths.sum())) + offsets]
+            totals = np.bincount(entries, minlength=len(self.columns))
+        else:
+            weights = np.zeros(len(self.docs), dtype=np.int32)
+            weights[rows] = 1
+            totals = self._by_value @ weights
+        names = self._column_names()
+        for column in np.flatnonzero(totals):
+            name, value = names[column]
+            if name in counts:
                 counts[name][value] = int(totals[column])
         return counts
+
+    def _column_names(self) -> list[tuple[str, object]]:
+        names = self._names
+        if len(names) != len(self.columns):
+            names = [("", None)] * len(self.columns)
+            for column, number in self.columns.items():
+                names[number] = column
+            self._names = names
+        return names
+
+
+def _audience(viewer: Viewer) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """What a viewer may see: the visibilities seen in full, and the divisions whose restricted
+    notes are seen too (as ``access.can_see`` decides for one note)."""
+    if not viewer.signed_in:
+        return ("public",), ()
+    if viewer.sees_all_restricted:
+        return ("public", "internal", "restricted"), ()
+    if "contributor" in viewer.roles:
+        return ("public", "internal"), tuple(sorted(viewer.divisions))
+    return ("public", "internal"), ()
