@@ -17,7 +17,7 @@ from ..index.catalog import Catalog
 from ..index.keyword import KeywordIndex, KeywordResult
 from ..index.querysyntax import QueryParts
 from ..index.snippets import shorten
-from ..index.vectors import DocScores, VectorIndex, VectorSnapshot
+from ..index.vectors import DocScores, VectorHit, VectorIndex, VectorSnapshot
 
 LONG_QUERY_WORDS = 48  # more distinct words than this: the keyword arm keeps the rarest ones
 
@@ -58,14 +58,27 @@ class ArmResult:
     notes: list[str] = field(default_factory=list)
     matching: MatchedRows | None = None
     shortened: bool = False  # the arm searched only part of a long text
+    # snippets worked out on demand, for the hits a page shows (instead of ``snippets``)
+    snippet_of: SnippetOf | None = None
 
     def matched(self, mask: np.ndarray) -> np.ndarray:
         """Catalog rows this arm counts as matching among ``mask`` (for totals and facets)."""
         return self.matching(mask) if self.matching is not None else np.zeros(0, np.int64)
 
+    def snippet(self, key: str) -> tuple[str, PageRef | None] | None:
+        """This arm's snippet of a document, and the attached page it is from (None: no snippet)."""
+        if self.snippet_of is not None:
+            return self.snippet_of(key)
+        text = self.snippets.get(key)
+        return (text, self.pages.get(key)) if text else None
+
 
 class MatchedRows(Protocol):
     def __call__(self, mask: np.ndarray) -> np.ndarray: ...
+
+
+class SnippetOf(Protocol):
+    def __call__(self, key: str) -> tuple[str, PageRef | None] | None: ...
 
 
 class Arm(Protocol):
@@ -173,24 +186,32 @@ class SemanticArm:
         snapshot = self.vectors.snapshot()
         scores = snapshot.scores(self.vectors.embed_query(text))
         hits = scores.top(self.vector_mask(allowed, snapshot), depth)
-        snippets, pages = {}, {}
-        docs, rows = self.catalog.docs, self.catalog.rows
-        for hit in hits:
-            ref = docs[rows[hit.key]].page_of(hit.passage) if hit.key in rows else None
-            text = hit.passage
-            if ref is not None:  # the title a passage starts with is not on the page
-                pages[hit.key] = ref
-                title = " ".join(docs[rows[hit.key]].title.split())
-                text = " ".join(text.split())[len(title):].lstrip(". ") or text
-            snippets[hit.key] = shorten(text)
+        by_key = {hit.key: hit for hit in hits}
+        ranked_rows = self.catalog.rows_of(by_key)
+
+        def matching(mask: np.ndarray) -> np.ndarray:
+            if mask is allowed or np.array_equal(mask, allowed):  # the ranking's own rows
+                return ranked_rows
+            return self._top_rows(scores, mask, depth)
+
         return ArmResult(
             ranked=[(h.key, h.score) for h in hits],
-            snippets=snippets,
-            pages=pages,
             notes=notes,
-            matching=lambda mask: self._top_rows(scores, mask, depth),
+            matching=matching,
             shortened=bool(notes),
+            snippet_of=lambda key: self._snippet(by_key[key]) if key in by_key else None,
         )
+
+    def _snippet(self, hit: VectorHit) -> tuple[str, PageRef | None]:
+        """The hit's best passage, shortened, and the attached page it is from."""
+        row = self.catalog.rows.get(hit.key)
+        doc = self.catalog.docs[row] if row is not None else None
+        ref = doc.page_of(hit.passage) if doc is not None else None
+        text = hit.passage
+        if ref is not None:  # the title a passage starts with is not on the page
+            title = " ".join(doc.title.split())
+            text = " ".join(text.split())[len(title):].lstrip(". ") or text
+        return shorten(text), ref
 
     def nearest(self, vector: np.ndarray, allowed: np.ndarray, k: int):
         """The ``k`` documents nearest to ``vector`` among the allowed rows."""
