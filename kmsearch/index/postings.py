@@ -2,9 +2,11 @@
 
 Whoosh's matchers walk postings one document at a time in Python, about 100 ms for two common
 words over 45,000 documents. Here each posting list is read once per (immutable) segment into
-arrays, and queries combine them with numpy in a millisecond or two. Query kinds without a
-vectorised form (phrases) fall back to Whoosh's matching, which costs up to ~0.2 s for a phrase
-of words that most notes contain.
+arrays, and queries combine them with numpy in a millisecond or two. An exact phrase is matched
+from its words' positions, read only in the documents that hold all its words: at 10,000 notes,
+a phrase of two words most notes contain takes about 0.1 s the first time (Whoosh's span
+matchers: 0.3 s) and a millisecond once its documents are cached for the index version. Other
+positional queries (a phrase with slop) fall back to Whoosh's matching.
 
 Scoring is textbook BM25F (Robertson and Zaragoza, "The Probabilistic Relevance Framework",
 2009, section 3.3): each word's frequencies in the fields are length-normalised per field and
@@ -29,6 +31,9 @@ from whoosh import query
 from whoosh.reading import IndexReader
 from whoosh.searching import Searcher
 
+from . import postinglists
+from .postinglists import NO_IDS, NO_WEIGHTS
+
 # BM25F saturation and per-field length normalisation (fields not listed use DEFAULT_B).
 # k1, and b of title and body, tuned on SciFact's training claims (benchmarks/tune_keyword.py;
 # nDCG@10 there from 0.684 to 0.703). SciFact has no summary, lessons or partners: they keep
@@ -40,6 +45,7 @@ DEFAULT_B = 0.75
 # 0 leaves plain BM25F, which already rewards matching more words.
 COORDINATION = 0.0
 CACHED_POSTINGS = 6_000_000  # per segment: at 8 bytes each, at most 48 MB
+CACHED_PHRASES = 256  # phrases' matching documents kept per index version
 WARM_DOC_FREQUENCY = 300  # warm() reads the posting lists of words in this many documents
 CACHED_FILTERS = 32
 CACHED_WORDS = 5_000  # words' BM25F frequencies kept per index version
@@ -94,15 +100,8 @@ class SegmentArrays:
         if term in self._postings:
             self._postings.move_to_end(term)
             return self._postings[term]
-        docnums: list[int] = []
-        weights: list[float] = []
-        if (fieldname, btext) in reader:
-            matcher = reader.postings(fieldname, btext)
-            while matcher.is_active():
-                docnums.append(matcher.id())
-                weights.append(matcher.weight())
-                matcher.next()
-        entry = (np.array(docnums, dtype=np.int32), np.array(weights, dtype=np.float32))
+        entry = postinglists.postings(reader, fieldname, btext)
+        docnums = entry[0]
         self._postings[term] = entry
         self._cached += len(docnums)
         while self._cached > CACHED_POSTINGS and len(self._postings) > 1:
@@ -143,6 +142,7 @@ class Snapshot:
         self.averages = {name: average or 1.0 for name, average in self.averages.items()}
         self._filters: OrderedDict[query.Query, np.ndarray] = OrderedDict()
         self._words: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+        self._phrases: dict[tuple, np.ndarray] = {}
 
     def allowed(self, q: query.Query) -> np.ndarray:
         """The documents a filter query accepts, cached for this version of the index."""
@@ -173,8 +173,8 @@ class Snapshot:
     def postings(self, fieldname: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
         parts = [(arrays.postings(leaf, fieldname, btext), base)
                  for leaf, base, arrays in self.leaves]
-        docnums = np.concatenate([ids + base for (ids, _), base in parts] or [_NO_IDS])
-        weights = np.concatenate([w for (_, w), _ in parts] or [_NO_WEIGHTS])
+        docnums = np.concatenate([ids + base for (ids, _), base in parts] or [NO_IDS])
+        weights = np.concatenate([w for (_, w), _ in parts] or [NO_WEIGHTS])
         return docnums, weights
 
     def evaluate(self, q: query.Query) -> tuple[np.ndarray, np.ndarray]:
@@ -228,7 +228,61 @@ class Snapshot:
             for fieldname, btext in q.expanded_terms(self.searcher.reader()):
                 mask[self.postings(fieldname, btext)[0]] = True
             return mask, mask * np.float32(q.boost)
+        if isinstance(q, query.Phrase) and q.slop == 1 and self._positional(q.fieldname):
+            return self._phrase(q)
         return self._by_whoosh(q)
+
+    def _positional(self, fieldname: str) -> bool:
+        schema = self.searcher.schema
+        return fieldname in schema and schema[fieldname].format.supports("positions")
+
+    def _phrase(self, q: query.Phrase) -> tuple[np.ndarray, np.ndarray]:
+        """Documents with the phrase's words at consecutive positions of the field (as Whoosh's
+        ``Phrase`` with slop 1), scored like ``_by_whoosh``: the BM25F of its words."""
+        key = (q.fieldname, tuple(q.words))
+        found = self._phrases.get(key)
+        if found is None:
+            found = self._phrase_documents(q.fieldname, q.words)
+            if len(self._phrases) >= CACHED_PHRASES:
+                self._phrases.pop(next(iter(self._phrases)))
+            self._phrases[key] = found
+        mask, _ = self._empty()
+        mask[found] = True
+        scores = np.zeros(self.size, dtype=np.float32)
+        for word in q.words:
+            scores += self._bm25f([query.Term(q.fieldname, word)])[1]
+        return mask, scores * np.float32(q.boost) * mask
+
+    def _phrase_documents(self, fieldname: str, words: list[str]) -> np.ndarray:
+        """The document numbers holding ``words`` one after the other in the field: positions
+        are read only in the documents that have every word (from the cached posting lists)."""
+        field = self.searcher.schema[fieldname]
+        terms = [field.to_bytes(word) for word in words]
+        candidates = self.postings(fieldname, terms[0])[0]
+        for btext in terms[1:]:
+            candidates = np.intersect1d(candidates, self.postings(fieldname, btext)[0])
+        # an occurrence as one number: document * STRIDE + position - its place in the phrase
+        starts = candidates.astype(np.int64) * _STRIDE
+        for place, btext in enumerate(terms):
+            if not len(starts):
+                break
+            docnums, positions = self.positions(fieldname, btext, np.unique(starts // _STRIDE))
+            codes = docnums.astype(np.int64) * _STRIDE + positions - place
+            starts = codes if place == 0 else np.intersect1d(starts, codes)
+        return np.unique(starts // _STRIDE)
+
+    def positions(self, fieldname: str, btext: bytes, within: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """Every occurrence of a term in the documents ``within`` (ascending document numbers):
+        document numbers and positions in the field."""
+        docnums, positions = [NO_IDS], [NO_IDS]
+        for leaf, base, _ in self.leaves:
+            inside = within[(within >= base) & (within < base + leaf.doc_count_all())] - base
+            if len(inside):
+                found = postinglists.positions(leaf, fieldname, btext, inside)
+                docnums.append(found[0] + base)
+                positions.append(found[1])
+        return np.concatenate(docnums), np.concatenate(positions)
 
     def _term(self, q: query.Term) -> tuple[np.ndarray, np.ndarray]:
         return self._bm25f([q])
@@ -276,7 +330,7 @@ class Snapshot:
             live = self.live[found]
             entry = (found[live], pseudo[live])
         else:
-            entry = (_NO_IDS, _NO_WEIGHTS)
+            entry = (NO_IDS, NO_WEIGHTS)
         if len(self._words) >= CACHED_WORDS:
             self._words.pop(next(iter(self._words)))
         self._words[key] = entry
@@ -310,8 +364,7 @@ class Snapshot:
         return docnums[order].tolist()
 
 
-_NO_IDS = np.zeros(0, dtype=np.int32)
-_NO_WEIGHTS = np.zeros(0, dtype=np.float32)
+_STRIDE = np.int64(2**32)  # more than any position in a field
 
 
 def _one_word(q: query.Or, scored: dict) -> bool:
