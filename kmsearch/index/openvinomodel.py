@@ -157,6 +157,11 @@ class OpenVinoEncoder:
         # meet 16 instead of 256 (embedding SciFact twice: peak 0.8 GB instead of 1.6 GB)
         self.tokenizer.enable_padding(pad_to_multiple_of=16)
         self._local = threading.local()
+        # One inference before any thread may run one: OpenVINO's Python binding sets up a static
+        # on the first copy of inputs into a request, and lets go of Python's lock while doing
+        # it. Two threads meeting there first deadlock (the one holding Python's lock waits for
+        # the static, the other for Python's lock): a `kmsearch ingest` hung so, for good.
+        self.encode(["warm up"])
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """L2-normalised float32 vectors of ``texts`` (one batch, padded to its longest)."""
