@@ -186,3 +186,76 @@ def test_the_shipped_corpus_ingests_cleanly_and_idempotently(store):
     second = run(store, ROOT / "corpus")
     assert len(second.unchanged) == first.files
     assert store.default_evaluation_id() == DEFAULT
+
+
+def test_a_second_ingest_of_unchanged_files_parses_none_of_them(store, corpus):
+    assert run(store, corpus).not_parsed == 0
+    report = run(store, corpus)
+    assert (report.not_parsed, report.files) == (3, 3)
+    assert sorted(report.unchanged) == ["etir-pilot", "rail-data", "road-safety"]
+    assert report.missing_from_corpus == []
+
+
+def test_a_changed_file_is_parsed_again_and_then_known_by_its_new_bytes(store, corpus):
+    run(store, corpus)
+    write_note(corpus, "rail-data", title="Rail freight data, second phase")
+    report = run(store, corpus)
+    assert (report.updated, report.not_parsed) == (["rail-data"], 2)
+    assert run(store, corpus).not_parsed == 3
+
+
+def test_a_note_changed_in_the_store_has_its_file_read_again(store, corpus):
+    run(store, corpus)
+    stored = store.get_case("rail-data")
+    stored.note.title = "Retitled on the web"
+    store.save_case(stored.note, author="alice", expected_revision=stored.revision)
+    report = run(store, corpus)
+    assert (report.updated, report.not_parsed) == (["rail-data"], 2)  # the file wins, as ever
+    assert store.get_case("rail-data").note.title == "A transport pilot"
+
+
+def test_a_file_that_turns_bad_is_reported_every_time_and_known_again_once_restored(store,
+                                                                                    corpus):
+    run(store, corpus)
+    path = corpus / "cases" / "road-safety.md"
+    good = path.read_bytes()
+    path.write_text("no front matter\n")
+    for _ in range(2):
+        report = run(store, corpus)
+        assert [Path(p.source).name for p in report.problems] == ["road-safety.md"]
+    path.write_bytes(good)
+    report = run(store, corpus)
+    assert report.ok and report.not_parsed == 3
+
+
+def test_a_new_file_claiming_a_known_files_id_is_still_refused(store, corpus):
+    run(store, corpus)
+    (corpus / "cases" / "zz").mkdir()  # read after the known cases/rail-data.md
+    copy = corpus / "cases" / "zz" / "rail-data.md"
+    copy.write_text(NOTE.format(id="rail-data", title="A second rail-data"), encoding="utf-8")
+    report = run(store, corpus)
+    assert any("zz/rail-data.md" in p.source and "unique id" in p.message
+               for p in report.problems)
+    assert store.get_case("rail-data").note.title == "A transport pilot"
+
+
+def test_every_file_is_parsed_again_when_the_vocabularies_change(store, corpus, tmp_path):
+    run(store, corpus)
+    text = (ROOT / "corpus" / "taxonomy.yaml").read_text(encoding="utf-8")
+    changed = tmp_path / "taxonomy.yaml"
+    changed.write_text(text.replace("Transport", "Sustainable Transport", 1), encoding="utf-8")
+    report = ingest(store, corpus, load_taxonomy(changed), default_evaluation=DEFAULT)
+    assert report.not_parsed == 0
+
+
+def test_a_note_with_attached_files_is_always_parsed_again(store, corpus):
+    from documents import pdf_with_pages
+
+    (corpus / "cases" / "files").mkdir()
+    (corpus / "cases" / "files" / "mou.pdf").write_bytes(pdf_with_pages(["A memorandum."]))
+    text = NOTE.format(id="with-file", title="A note with a file").replace(
+        "status: active", "status: active\nattachments: [files/mou.pdf]")
+    (corpus / "cases" / "with-file.md").write_text(text, encoding="utf-8")
+    assert run(store, corpus).ok
+    report = run(store, corpus)
+    assert report.not_parsed == 3 and "with-file" in report.unchanged

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ class CorpusReport:
     problems: list[Problem] = field(default_factory=list)
     files: int = 0
     errors: list[Problem] = field(default_factory=list)
+    known: list[tuple[Path, str]] = field(default_factory=list)  # (file, note id) not parsed
 
 
 def read_corpus(
@@ -48,8 +49,13 @@ def read_corpus(
     taxonomy: Taxonomy,
     default_evaluation: str,
     known_recommendations: Collection[str] | None = None,
+    known: Callable[[Path, bytes], str | None] | None = None,
 ) -> CorpusReport:
-    """Read every case file under ``directory``; bad files become problems, never stop good ones."""
+    """Read every case file under ``directory``; bad files become problems, never stop good ones.
+
+    ``known(path, bytes)`` may name the note a file is already known to hold unchanged: that
+    file is not parsed again and lands in ``report.known``.
+    """
     try:
         paths = case_files(directory)
     except FileNotFoundError:
@@ -59,11 +65,18 @@ def read_corpus(
     owners: dict[str, Path] = {}
     for path in paths:
         try:
+            raw = _read(path)
+            case_id = known(path, raw) if known else None
+            if case_id is not None and case_id not in owners:
+                owners[case_id] = path
+                report.known.append((path, case_id))
+                continue
             note = read_case_file(
                 path,
                 taxonomy=taxonomy,
                 default_evaluation=default_evaluation,
                 known_recommendations=known_recommendations,
+                raw=raw,
             )
         except ValidationError as exc:
             report.problems.extend(exc.problems)
@@ -108,17 +121,17 @@ def read_case_file(
     taxonomy: Taxonomy,
     default_evaluation: str,
     known_recommendations: Collection[str] | None = None,
+    raw: bytes | None = None,
 ) -> CaseNote:
-    """Read one case file; its id must equal the file name without ``.md``.
+    """Read one case file (or its bytes ``raw``, already read); its id must equal the file name
+    without ``.md``.
 
     The bytes must be UTF-8 (a byte-order mark is fine); any problem raises ``ValidationError``.
     """
     path = Path(path)
     source = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise _fail(source, f"cannot read the file: {exc.strerror}") from exc
+    if raw is None:
+        raw = _read(path)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -144,6 +157,13 @@ def read_case_file(
             for name in missing
         ])
     return note
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise _fail(str(path), f"cannot read the file: {exc.strerror}") from exc
 
 
 def parse_case_text(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -11,12 +13,16 @@ from ..config import Settings
 from ..errors import Conflict, Problem, ValidationError
 from ..records import CaseNote, Evaluation
 from ..store.cases import Store
+from ..store.corpusfiles import CorpusFile, corpus_files, remember
 from ..taxonomy import Taxonomy
 from .attachments import Attachments
 from .corpus import read_corpus
 from .responses import load_evaluations
 
 log = logging.getLogger(__name__)
+# What a case file's bytes mean: raise it when reading or validating changes, so that every file
+# is parsed again at the next ingest instead of being known unchanged by its bytes.
+READING_VERSION = 1
 
 
 @dataclass
@@ -31,6 +37,7 @@ class IngestReport:
     evaluations: dict[str, str] = field(default_factory=dict)  # id -> created/updated/unchanged
     files: int = 0
     errors: list[Problem] = field(default_factory=list)  # unexpected failures, file by file
+    not_parsed: int = 0  # files known unchanged by their bytes (among ``unchanged``)
 
     @property
     def ok(self) -> bool:
@@ -67,16 +74,35 @@ def ingest(
         except Conflict as error:
             where = str(corpus_dir / "evaluations" / f"{evaluation.id}.yaml")
             report.problems.append(Problem(where, "recommendations", str(error)))
+    recommendations = store.recommendation_ids()
+    context = _reading_context(taxonomy, default_evaluation, recommendations)
+    recorded = corpus_files(store)
+    hashes = store.case_hashes(states=None)
+    digests: dict[Path, str] = {}
+
+    def known(path: Path, raw: bytes) -> str | None:
+        """The note a file holds when its bytes were ingested before and the note is as then."""
+        digests[path] = digest = hashlib.sha256(context + raw).hexdigest()
+        entry = recorded.get(_key(path))
+        if entry and entry.digest == digest and hashes.get(entry.case_id) == entry.content_hash:
+            return entry.case_id
+        return None
+
     corpus = read_corpus(
         corpus_dir,
         taxonomy=taxonomy,
         default_evaluation=default_evaluation,
-        known_recommendations=store.recommendation_ids(),
+        known_recommendations=recommendations,
+        known=known,
     )
     report.files = corpus.files
     report.problems.extend(corpus.problems)
     report.errors.extend(corpus.errors)
-    hashes = store.case_hashes(states=None)
+    report.not_parsed = len(corpus.known)
+    for _, case_id in corpus.known:
+        report.unchanged.append(case_id)
+        if progress:
+            progress(case_id)
     for path, note in corpus.notes:
         try:
             note = attachments.resolve(note, path)
@@ -89,19 +115,46 @@ def ingest(
             _save(store, path, note, author, source, report, exists=note.id in hashes)
         if progress:
             progress(note.id)
+    _remember_files(store, corpus.notes, digests, recorded, report)
     broken = list(dict.fromkeys(Path(p.source).stem for p in corpus.problems + corpus.errors
                                 if p.source.endswith(".md")))
     if progress:
         for name in broken:
             progress(name)
-    present = {note.id for _, note in corpus.notes} | set(broken)
-    store.claim([note.id for _, note in corpus.notes], source)
+    ids = [note.id for _, note in corpus.notes] + [case_id for _, case_id in corpus.known]
+    present = set(ids) | set(broken)
+    store.claim(ids, source)
     kept = ("draft", "submitted", "published")
     report.missing_from_corpus = [
         case_id for case_id in store.case_ids(source=source, states=kept)
         if case_id not in present
     ]
     return report
+
+
+def _reading_context(taxonomy: Taxonomy, default_evaluation: str,
+                     recommendations: Collection[str]) -> bytes:
+    """Everything besides a file's bytes that its note depends on, as a digest."""
+    context = [READING_VERSION, default_evaluation, sorted(recommendations), taxonomy.to_dict()]
+    return hashlib.sha256(json.dumps(context, sort_keys=True, default=str).encode()).digest()
+
+
+def _key(path: Path) -> str:
+    return str(Path(path).resolve())
+
+
+def _remember_files(store: Store, notes: list[tuple[Path, CaseNote]], digests: dict[Path, str],
+                    recorded: dict[str, CorpusFile], report: IngestReport) -> None:
+    """Record the files parsed whose note is now in the store, when not recorded so already;
+    not those with attached files, which may change while the note file does not."""
+    done = set(report.created) | set(report.updated) | set(report.unchanged)
+    after = store.case_hashes(states=None)
+    files = [
+        CorpusFile(_key(path), digests[path], note.id, after[note.id])
+        for path, note in notes
+        if not note.attachments and note.id in done and note.id in after and path in digests
+    ]
+    remember(store, [f for f in files if recorded.get(f.path) != f])
 
 
 def _evaluations(directory: Path, report: IngestReport) -> list[Evaluation]:

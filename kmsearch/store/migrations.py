@@ -120,6 +120,10 @@ PENDING_REVISIONS = """
 ALTER TABLE cases ADD COLUMN pending_revision INTEGER;
 ALTER TABLE revisions ADD COLUMN pending INTEGER NOT NULL DEFAULT 0
 """
+CORPUS_FILES = """
+CREATE TABLE IF NOT EXISTS corpus_files (path TEXT PRIMARY KEY, digest TEXT NOT NULL,
+    case_id TEXT NOT NULL, content_hash TEXT NOT NULL, read_at TEXT)
+"""
 ACTIONS = """
 CREATE TABLE IF NOT EXISTS actions (id INTEGER PRIMARY KEY,
     recommendation_id TEXT NOT NULL REFERENCES recommendations (id),
@@ -261,6 +265,7 @@ MIGRATIONS: list[tuple[str, Step]] = [
     ("0900_case_sources", SOURCES),
     ("1000_notifications", NOTIFICATIONS),
     ("1100_pending_revisions", PENDING_REVISIONS),
+    ("1200_corpus_files", CORPUS_FILES),
 ]
 
 
