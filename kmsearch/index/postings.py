@@ -46,7 +46,8 @@ DEFAULT_B = 0.75
 COORDINATION = 0.0
 CACHED_POSTINGS = 6_000_000  # per segment: at 8 bytes each, at most 48 MB
 CACHED_PHRASES = 256  # phrases' matching documents kept per index version
-WARM_DOC_FREQUENCY = 300  # warm() reads the posting lists of words in this many documents
+WARM_DOC_FREQUENCY = 300  # warm() reads the posting lists of words in this many documents,
+WARM_ALL_POSTINGS = 3_000_000  # or every list of a segment with at most this many postings
 CACHED_FILTERS = 32
 CACHED_WORDS = 5_000  # words' BM25F frequencies kept per index version
 NO_YEAR = 0
@@ -84,14 +85,18 @@ class SegmentArrays:
         return found
 
     def warm(self, reader: IndexReader, fieldnames: tuple[str, ...]) -> None:
-        """Read the long posting lists now (about 0.7 µs a posting), not during a search."""
+        """Read posting lists now, not during a search: every list when the segment holds at
+        most WARM_ALL_POSTINGS postings, else the long lists only. A list costs about 30 µs to
+        open whatever its length, which is most of a first query's time with rare words."""
         if self.warmed:
             return
         self.warmed = True
-        for fieldname in fieldnames:
-            for btext, info in reader.iter_field(fieldname):
-                if info.doc_frequency() >= WARM_DOC_FREQUENCY:
-                    self.postings(reader, fieldname, btext)
+        terms = [(fieldname, btext, info.doc_frequency()) for fieldname in fieldnames
+                 if fieldname in reader.schema for btext, info in reader.iter_field(fieldname)]
+        everything = sum(frequency for _, _, frequency in terms) <= WARM_ALL_POSTINGS
+        for fieldname, btext, frequency in terms:
+            if everything or frequency >= WARM_DOC_FREQUENCY:
+                self.postings(reader, fieldname, btext)
 
     def postings(self, reader: IndexReader, fieldname: str, btext: bytes
                  ) -> tuple[np.ndarray, np.ndarray]:
