@@ -246,6 +246,15 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
+def _forget_pool() -> None:
+    """In a forked child: the parent's threads are not there, so start new ones when needed."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool)
+
+
 def _arm_threads() -> ThreadPoolExecutor:
     """The threads arms run on, one per core, started at the first hybrid search."""
     global _pool
