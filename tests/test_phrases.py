@@ -118,6 +118,9 @@ def test_long_posting_lists_over_many_blocks_and_segments(tmp_path):
     btext = b"harbour"
     ids, _ = postinglists.postings(leaf, "body", btext)
     assert len(ids) > 256 and ids.tolist() == sorted(ids.tolist())
+    matcher = leaf.postings("body", btext)
+    matcher = getattr(matcher, "child", matcher)  # read by blocks, not one posting at a time
+    assert all(hasattr(matcher, name) for name in postinglists._BLOCK_API)
     for text in ('"harbour cranes"', '"loading berths tariffs"', '"cranes harbour"'):
         for phrase in (p for p in index.parse_query(text).leaves() if isinstance(p, query.Phrase)):
             mask, _ = snapshot.evaluate(phrase)

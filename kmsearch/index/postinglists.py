@@ -18,6 +18,9 @@ from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching import FilterMatcher
 from whoosh.reading import IndexReader
 
+# the parts of Whoosh 3's block reader used here (not public API: checked before each use)
+_BLOCK_API = ("_maxid", "_read_ids", "_read_weights", "_read_values", "_ids", "_weights",
+              "_values", "_next_block")
 NO_IDS = np.zeros(0, dtype=np.int32)
 NO_WEIGHTS = np.zeros(0, dtype=np.float32)
 
@@ -69,8 +72,8 @@ def _blocks(reader: IndexReader, fieldname: str, btext: bytes, within: np.ndarra
         return
     matcher = reader.postings(fieldname, btext)
     leaf = matcher.child if isinstance(matcher, FilterMatcher) else matcher
-    if not isinstance(leaf, W3LeafMatcher):
-        yield from _one_by_one(matcher)
+    if not isinstance(leaf, W3LeafMatcher) or not all(hasattr(leaf, a) for a in _BLOCK_API):
+        yield from _one_by_one(matcher)  # a short list, or a Whoosh without this block API
         return
     lowest = 0  # no document of this block is below it: the previous block's last + 1
     while leaf.is_active():
