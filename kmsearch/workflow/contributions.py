@@ -29,19 +29,19 @@ from .attaching import Attaching
 from .importing import Importing, note_fields
 from .notediff import NoteDiff, diff_revisions
 from .notifying import Notifying
-from .permissions import may_contribute, may_edit_division, may_review, may_see_history, may_view
+from .permissions import may_contribute, may_edit_division, may_review
 from .readiness import (
     UPLOAD_SOURCE,
     change_of,
     require_changed_since_return,
     require_minimum,
     require_other_publisher,
-    returned_by,
     written_here,
 )
+from .worklists import MyNotes, WorkItem, Worklists, require
 
 __all__ = ["Contributions", "EditConflict", "MyNotes", "SaveOutcome", "WorkItem", "note_fields"]
-WORK_STATES = ("draft", "returned", "submitted", "published", "archived")
+
 
 
 @dataclass
@@ -72,33 +72,6 @@ class EditConflict(Conflict):
         self.current = current
 
 
-@dataclass
-class WorkItem:
-    """A note in the workflow: the state of the work on it as its author sees it, and its
-    latest revision. With a ``pending`` change, both are the change's; the note stays live."""
-
-    stored: StoredCase
-    status: str  # one of WORK_STATES; "returned" is a draft a reviewer sent back
-    last: Revision | None
-    pending: Revision | None = None
-    returned: Revision | None = None  # the reviewer's return, until the note is resubmitted
-
-    @property
-    def id(self) -> str:
-        return self.stored.id
-
-    @property
-    def note(self) -> CaseNote:
-        """The note as the work left it: the pending change if any, else the stored note."""
-        return self.pending.note if self.pending else self.stored.note
-
-
-@dataclass
-class MyNotes:
-    drafts: list[Draft]  # unfinished forms and refused versions, not notes yet
-    notes: dict[str, list[WorkItem]]  # by status, in WORK_STATES order
-
-
 def slugify(text: str) -> str:
     return slug(text) or "case-note"
 
@@ -111,7 +84,7 @@ class CaseWriter(Protocol):
                   expected_revision: int | None = None) -> SaveResult: ...
 
 
-class Contributions(Attaching, Importing):
+class Contributions(Worklists, Attaching, Importing):
     """The contribution and review service: reads from the store, saves notes through
     ``cases`` (the Library), so search follows every save and every move."""
 
@@ -149,7 +122,7 @@ class Contributions(Attaching, Importing):
         ``expected_revision`` is the revision the form was opened at: a note saved meanwhile
         raises ``EditConflict`` and keeps this version as a draft copy linked to the note.
         """
-        _require(may_contribute(viewer), "Only contributors, reviewers and admins add notes.")
+        require(may_contribute(viewer), "Only contributors, reviewers and admins add notes.")
         current = self._editable(viewer, case_id) if case_id else None
         try:
             return self._save(viewer, fields, body, current, expected_revision, comment,
@@ -185,7 +158,7 @@ class Contributions(Attaching, Importing):
         expected_revision: int | None = None,
     ) -> Draft:
         """Keep a form as it is, unvalidated, without a revision: a browser may close anytime."""
-        _require(may_contribute(viewer), "Only contributors, reviewers and admins add notes.")
+        require(may_contribute(viewer), "Only contributors, reviewers and admins add notes.")
         if case_id:
             self._editable(viewer, case_id)
         return self.drafts.save(viewer.username, fields, body, draft_id=draft_id,
@@ -193,7 +166,7 @@ class Contributions(Attaching, Importing):
 
     def draft(self, viewer: Viewer, draft_id: int) -> Draft:
         """One of the viewer's own drafts."""
-        _require(viewer.signed_in, "Sign in to see your drafts.")
+        require(viewer.signed_in, "Sign in to see your drafts.")
         if not row_id(draft_id):
             raise NotFound(f"No draft {str(draft_id)[:20]} of yours.")
         return self.drafts.get(draft_id, viewer.username)
@@ -224,7 +197,7 @@ class Contributions(Attaching, Importing):
         """Make a submitted note searchable, or a submitted change the live note in place of
         the one before; reviewers and admins only, never the change's author when the
         four-eyes rule is on."""
-        _require(may_review(viewer), "Only reviewers and admins publish notes.")
+        require(may_review(viewer), "Only reviewers and admins publish notes.")
         stored = self.view(viewer, case_id)
         self._check_four_eyes(viewer, stored)
         return self._move(viewer, stored, "published", comment, None, ("submitted",),
@@ -241,7 +214,7 @@ class Contributions(Attaching, Importing):
     def publish_import(self, viewer: Viewer, case_id: str, comment: str = "") -> StoredCase:
         """Publish an imported note whether it waits as a draft or submitted: a reviewer
         releasing a whole import submits and publishes it in one step."""
-        _require(may_review(viewer), "Only reviewers and admins publish notes.")
+        require(may_review(viewer), "Only reviewers and admins publish notes.")
         stored = self.view(viewer, case_id)
         self._check_four_eyes(viewer, stored)
         if stored.state == "draft" and stored.origin == "import":
@@ -252,7 +225,7 @@ class Contributions(Attaching, Importing):
     def return_to_author(self, viewer: Viewer, case_id: str, comment: str) -> StoredCase:
         """Send a submitted note or change back to draft, saying what to change; a published
         note's live revision stays."""
-        _require(may_review(viewer), "Only reviewers and admins return notes.")
+        require(may_review(viewer), "Only reviewers and admins return notes.")
         if not (comment or "").strip():
             message = "required: say what the author should change before resubmitting"
             raise ValidationError([Problem("review", "comment", message)])
@@ -270,7 +243,7 @@ class Contributions(Attaching, Importing):
 
     def restore(self, viewer: Viewer, case_id: str, comment: str = "") -> StoredCase:
         """Bring an archived note back in the state it had before; admins only."""
-        _require(viewer.signed_in and "admin" in viewer.roles, "Only admins restore notes.")
+        require(viewer.signed_in and "admin" in viewer.roles, "Only admins restore notes.")
         stored = self.view(viewer, case_id)
         if stored.state != "archived":
             raise Conflict(f"Case note {case_id!r} is {stored.state}, not archived.")
@@ -287,52 +260,7 @@ class Contributions(Attaching, Importing):
         )
         return SaveOutcome(result.action, stored.id, result.revision, state, pending=pending)
 
-    # Reading
-
-    def view(self, viewer: Viewer, case_id: str) -> StoredCase:
-        """A note in any state, if this viewer may see it; NotFound otherwise."""
-        stored = self.store.get_case(case_id)
-        if stored is None or not may_view(viewer, stored):
-            raise NotFound(f"No case note with id {case_id!r}.")
-        return stored
-
-    def editable(self, viewer: Viewer, case_id: str) -> StoredCase:
-        """A note this viewer may edit; NotFound if unseen, Forbidden if only seen."""
-        return self._editable(viewer, case_id)
-
-    def my_notes(self, viewer: Viewer) -> MyNotes:
-        """The viewer's drafts and the notes they created, grouped by workflow status."""
-        _require(viewer.signed_in, "Sign in to see your notes.")
-        grouped: dict[str, list[WorkItem]] = {status: [] for status in WORK_STATES}
-        for case_id in self.drafts.case_ids_by(viewer.username):
-            stored = self.store.get_case(case_id)
-            if stored is not None:
-                item = self.work_item(stored)
-                grouped[item.status].append(item)
-        return MyNotes(self.drafts.of_author(viewer.username), grouped)
-
-    def review_queue(self, viewer: Viewer) -> list[WorkItem]:
-        """Submitted notes, the longest waiting first; reviewers and admins only."""
-        _require(may_review(viewer), "Only reviewers and admins see the review queue.")
-        waiting = [*self.store.iter_cases(states=("submitted",)),
-                   *self.store.iter_with_pending("submitted")]
-        items = [self.work_item(stored) for stored in waiting]
-        return sorted(items, key=lambda item: (item.last.created_at if item.last else "",
-                                               item.id))
-
-    def history(self, viewer: Viewer, case_id: str) -> tuple[StoredCase, list[Revision]]:
-        """A note and every revision of it, oldest first."""
-        stored = self._history_access(viewer, case_id)
-        return stored, self.store.revisions(case_id)
-
-    def diff(self, viewer: Viewer, case_id: str, from_rev: int, to_rev: int) -> NoteDiff:
-        """What changed between two revisions: field by field, and the body line by line."""
-        self._history_access(viewer, case_id)
-        old, new = self.store.revision(case_id, from_rev), self.store.revision(case_id, to_rev)
-        missing = [str(n) for n, rev in ((from_rev, old), (to_rev, new)) if rev is None]
-        if missing:
-            raise NotFound(f"Case note {case_id!r} has no revision {' or '.join(missing)}.")
-        return diff_revisions(old, new, self.taxonomy, self._recommendation_labels())
+    # Reading a draft against its note (the other reads are in worklists.py)
 
     def compare_draft(self, viewer: Viewer, draft_id: int) -> NoteDiff | None:
         """The viewer's draft copy of a note against the note as it is now, or None when the
@@ -353,35 +281,6 @@ class Contributions(Attaching, Importing):
         theirs = Revision(number, "", who, when, "", current, state)
         yours = Revision(0, "", viewer.username or "", draft.updated_at, "", note, state)
         return diff_revisions(theirs, yours, self.taxonomy, self._recommendation_labels())
-
-    def pending(self, stored: StoredCase) -> Revision | None:
-        """The change waiting beside a published note, if there is one."""
-        if not stored.pending_revision:
-            return None
-        return self.store.revision(stored.id, stored.pending_revision)
-
-    def work_item(self, stored: StoredCase) -> WorkItem:
-        """A note with its workflow status (``returned`` included) and latest revision: those
-        of its pending change when it has one."""
-        pending = self.pending(stored)
-        last = pending or self.store.revision(stored.id, stored.revision)
-        change = change_of(self.store.revisions(stored.id), stored.revision if pending else None)
-        returned = returned_by(change)
-        status = pending.state if pending else stored.state
-        if status == "draft" and returned is not None:
-            status = "returned"
-        return WorkItem(stored, status, last, pending, returned)
-
-    def compared_with(self, item: WorkItem) -> int | None:
-        """The revision a reviewer compares a waiting note with: the live revision a pending
-        change waits beside, else the note's last published one (None: never published)."""
-        return item.stored.revision if item.pending else self.published_revision(item.id)
-
-    def published_revision(self, case_id: str, before: int | None = None) -> int | None:
-        """The latest revision (before ``before``) in which the note was published."""
-        numbers = [rev.number for rev in self.store.revisions(case_id)
-                   if rev.state == "published" and (before is None or rev.number < before)]
-        return numbers[-1] if numbers else None
 
     # Helpers
 
@@ -431,23 +330,6 @@ class Contributions(Attaching, Importing):
             return ("submitted" if keep else "draft"), True
         return (current.state if may_review(viewer) else "draft"), False
 
-    def _recommendation_labels(self) -> dict[str, str]:
-        """Each recommendation as the pages name it: "Recommendation 2: Establish a…"."""
-        labels = {}
-        for rec in self.store.list_recommendations():
-            text = " ".join(rec.text.split())
-            short = text if len(text) <= 70 else text[:70].rsplit(" ", 1)[0] + "\u2026"
-            labels[rec.id] = f"Recommendation {rec.number}: {short}"
-        return labels
-
-    def _last_change(self, stored: StoredCase) -> tuple[str, str, int]:
-        """Who made the note's latest revision (its pending change's, if any), when, and its
-        number."""
-        pending = self.pending(stored)
-        if pending is not None:
-            return pending.author, pending.created_at, pending.number
-        return stored.updated_by or stored.author, stored.updated_at, stored.revision
-
     def _check_four_eyes(self, viewer: Viewer, stored: StoredCase) -> None:
         if self.settings.four_eyes:
             change = change_of(self.store.revisions(stored.id),
@@ -477,21 +359,6 @@ class Contributions(Attaching, Importing):
             number += 1
             candidate = f"{base}-{number}"
         return candidate
-
-    def _editable(self, viewer: Viewer, case_id: str) -> StoredCase:
-        stored = self.view(viewer, case_id)
-        if not may_edit_division(viewer, stored.note.division):
-            division = self.taxonomy.divisions.name_of(stored.note.division)
-            raise Forbidden(f"Only {division} contributors, reviewers and admins may change "
-                            f"case note {case_id!r}.")
-        return stored
-
-    def _history_access(self, viewer: Viewer, case_id: str) -> StoredCase:
-        stored = self.view(viewer, case_id)
-        if not may_see_history(viewer, stored):
-            raise Forbidden("Revision history is for the note's author, its division's "
-                            "contributors, reviewers and admins.")
-        return stored
 
     def _move(self, viewer: Viewer, stored: StoredCase, state: str, comment: str,
               expected_revision: int | None, allowed_from: tuple[str, ...], *,
@@ -551,8 +418,3 @@ def _keep_order(note: CaseNote, before: CaseNote) -> CaseNote:
 def readable_time(stamp: str) -> str:
     """A stored timestamp as the pages show one: ``2026-11-30 12:32:47 UTC``."""
     return f"{stamp.replace('T', ' ').replace('+00:00', '')} UTC"
-
-
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise Forbidden(message)
