@@ -56,7 +56,9 @@ class Catalog:
             (cases.get(doc.case_id, extra + row) for row, doc in enumerate(self.docs)),
             dtype=np.int64, count=len(self.docs))
         self._visible: dict[tuple, np.ndarray] = {}
-        self._names: list[tuple[str, object]] = []
+        self._names: list[tuple[str, object]] = [("", None)] * len(self.columns)  # by number
+        for column, number in self.columns.items():
+            self._names[number] = column
         self.is_lesson = np.fromiter((doc.type == "lesson" for doc in self.docs), dtype=bool,
                                      count=len(self.docs))
 
@@ -150,21 +152,11 @@ class Catalog:
             weights = np.zeros(len(self.docs), dtype=np.int32)
             weights[rows] = 1
             totals = self._by_value @ weights
-        names = self._column_names()
         for column in np.flatnonzero(totals):
-            name, value = names[column]
+            name, value = self._names[column]
             if name in counts:
                 counts[name][value] = int(totals[column])
         return counts
-
-    def _column_names(self) -> list[tuple[str, object]]:
-        names = self._names
-        if len(names) != len(self.columns):
-            names = [("", None)] * len(self.columns)
-            for column, number in self.columns.items():
-                names[number] = column
-            self._names = names
-        return names
 
 
 def _audience(viewer: Viewer) -> tuple[tuple[str, ...], tuple[str, ...]]:

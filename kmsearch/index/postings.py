@@ -106,9 +106,8 @@ class SegmentArrays:
             self._postings.move_to_end(term)
             return self._postings[term]
         entry = postinglists.postings(reader, fieldname, btext)
-        docnums = entry[0]
         self._postings[term] = entry
-        self._cached += len(docnums)
+        self._cached += len(entry[0])
         while self._cached > CACHED_POSTINGS and len(self._postings) > 1:
             _, (old, _) = self._postings.popitem(last=False)
             self._cached -= len(old)
@@ -247,16 +246,18 @@ class Snapshot:
         key = (q.fieldname, tuple(q.words))
         found = self._phrases.get(key)
         if found is None:
-            found = self._phrase_documents(q.fieldname, q.words)
-            if len(self._phrases) >= CACHED_PHRASES:
-                self._phrases.pop(next(iter(self._phrases)))
-            self._phrases[key] = found
+            found = _keep(self._phrases, key, self._phrase_documents(q.fieldname, q.words),
+                          CACHED_PHRASES)
         mask, _ = self._empty()
         mask[found] = True
+        return mask, self._phrase_scores(q) * mask
+
+    def _phrase_scores(self, q: query.Phrase) -> np.ndarray:
+        """A phrase's score in every document: the BM25F of its words, times its boost."""
         scores = np.zeros(self.size, dtype=np.float32)
         for word in q.words:
             scores += self._bm25f([query.Term(q.fieldname, word)])[1]
-        return mask, scores * np.float32(q.boost) * mask
+        return scores * np.float32(q.boost)
 
     def _phrase_documents(self, fieldname: str, words: list[str]) -> np.ndarray:
         """The document numbers holding ``words`` one after the other in the field: positions
@@ -336,21 +337,15 @@ class Snapshot:
             entry = (found[live], pseudo[live])
         else:
             entry = (NO_IDS, NO_WEIGHTS)
-        if len(self._words) >= CACHED_WORDS:
-            self._words.pop(next(iter(self._words)))
-        self._words[key] = entry
-        return entry
+        return _keep(self._words, key, entry, CACHED_WORDS)
 
     def _by_whoosh(self, q: query.Query) -> tuple[np.ndarray, np.ndarray]:
         """Phrases and other positional queries: Whoosh finds them; their words give the score."""
         mask, _ = self._empty()
         mask[np.fromiter(self.searcher.docs_for_query(q), dtype=np.int64)] = True
-        scores = np.zeros(self.size, dtype=np.float32)
-        if isinstance(q, query.Phrase):
-            for word in q.words:
-                scores += self._bm25f([query.Term(q.fieldname, word)])[1]
-            scores *= q.boost
-        return mask, scores * mask
+        if not isinstance(q, query.Phrase):
+            return mask, np.zeros(self.size, dtype=np.float32)
+        return mask, self._phrase_scores(q) * mask
 
     def _empty(self) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(self.size, dtype=bool), np.zeros(self.size, dtype=np.float32)
@@ -370,6 +365,14 @@ class Snapshot:
 
 
 _STRIDE = np.int64(2**32)  # more than any position in a field
+
+
+def _keep(cache: dict, key: object, value, limit: int):
+    """``value`` stored under ``key``, the oldest entry dropped first when ``limit`` are kept."""
+    if len(cache) >= limit:
+        cache.pop(next(iter(cache)))
+    cache[key] = value
+    return value
 
 
 def _one_word(q: query.Or, scored: dict) -> bool:

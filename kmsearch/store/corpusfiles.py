@@ -41,8 +41,3 @@ def remember(store: Store, files: list[CorpusFile]) -> None:
             [(f.path, f.digest, f.case_id, f.content_hash, stamp) for f in files],
         )
 
-
-def forget(store: Store, paths: list[str]) -> None:
-    """Drop these files' records: they will be parsed again at the next ingest."""
-    with store.write() as db:
-        db.conn.executemany("DELETE FROM corpus_files WHERE path = ?", [(p,) for p in paths])
